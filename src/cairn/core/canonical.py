@@ -1,0 +1,67 @@
+"""Canonical JSON (RFC 8785, JCS) and the hashes taken over it.
+
+``rfc8785`` is the reference encoder. It is pure Python (about 110 µs for an event here), so a
+fast path uses the C ``json`` encoder wherever its output is provably identical: keys are sorted
+by code point, which equals JCS's UTF-16 order for keys inside the Basic Multilingual Plane, and
+Python's ``repr`` of a float equals ECMAScript's form for non-integral values in [1e-4, 1e16).
+Integral floats are written as integers, as JCS does. Anything else falls back to the reference.
+Hypothesis checks the two agree (tests/core/test_canonical.py)::
+
+    >>> canonical_json({"b": 1, "a": [1.0, 0.5]})
+    b'{"a":[1,0.5],"b":1}'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+import rfc8785
+
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+class _NeedsReference(Exception):
+    """Raised inside the fast path when only the reference encoder is exact."""
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("NaN and infinity have no canonical JSON form")
+        if value.is_integer():
+            if abs(value) >= 1e16:
+                raise _NeedsReference
+            return int(value)
+        if not 1e-4 <= abs(value) < 1e16:
+            raise _NeedsReference
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+            if any(ord(ch) > 0xFFFF for ch in key):
+                raise _NeedsReference
+            out[key] = _normalise(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_normalise(item) for item in value]
+    return value
+
+
+def canonical_json(value: Any) -> bytes:
+    """Encode a JSON-compatible value as RFC 8785 canonical JSON bytes."""
+    try:
+        return _dumps(_normalise(value)).encode("utf-8")
+    except _NeedsReference:
+        return bytes(rfc8785.dumps(value))
+
+
+def sha256_hex(data: bytes) -> str:
+    """Lower-case hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,90 @@
+"""Typed events: every change to the registry is one, appended to the log.
+
+An event is hashed over its canonical form (RFC 8785) of
+``{seq, type, subject, actor, at, schema_version, payload}``; ``at`` is written as an RFC 3339
+UTC timestamp with microseconds so the encoding is exact on every database::
+
+    >>> at = parse_time("2026-01-01T00:00:00Z")
+    >>> encode_event(1, "team.created", "team:risk", "alice", at, 1, {})[:24]
+    b'{"actor":"alice","at":"2'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from cairn.core.canonical import canonical_json
+
+
+class EventType(StrEnum):
+    TEAM_CREATED = "team.created"
+    TEAM_UPDATED = "team.updated"
+    MODEL_CREATED = "model.created"
+    MODEL_UPDATED = "model.updated"
+    VERSION_REGISTERED = "model_version.registered"
+    VERSION_UPDATED = "model_version.updated"
+    DATASET_CREATED = "dataset.created"
+    DATASET_UPDATED = "dataset.updated"
+    DATASET_VERSION_CREATED = "dataset_version.created"
+    FEATURE_VIEW_CREATED = "feature_view.created"
+    FEATURE_VIEW_UPDATED = "feature_view.updated"
+    FEATURE_VIEW_VERSION_CREATED = "feature_view_version.created"
+    RUN_CREATED = "run.created"
+    RUN_UPDATED = "run.updated"
+    ENVIRONMENT_CREATED = "environment.created"
+    ENVIRONMENT_UPDATED = "environment.updated"
+    DEPLOYMENT_STARTED = "deployment.started"
+    DEPLOYMENT_RETIRED = "deployment.retired"
+    EVALUATION_RECORDED = "evaluation.recorded"
+    SCHEMA_PUBLISHED = "schema.published"
+
+
+#: Payload schema version of every event type; bump one when its payload changes shape.
+EVENT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event before the log gives it a sequence number, a time and hashes."""
+
+    type: EventType
+    subject: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = EVENT_SCHEMA_VERSION
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds: the one textual form of a time in the log."""
+    if moment.tzinfo is None:
+        raise ValueError("event times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def encode_event(
+    seq: int,
+    type_: str,
+    subject: str,
+    actor: str,
+    at: datetime,
+    schema_version: int,
+    payload: dict[str, Any],
+) -> bytes:
+    """The canonical bytes of an event: the Merkle leaf input."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "type": type_,
+            "subject": subject,
+            "actor": actor,
+            "at": format_time(at),
+            "schema_version": schema_version,
+            "payload": payload,
+        }
+    )

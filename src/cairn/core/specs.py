@@ -1,0 +1,212 @@
+"""What callers send: validated inputs for creating and changing entities.
+
+Create specs refuse unknown fields; patches carry only the fields the caller set
+(``model_fields_set``), so "leave unchanged" and "clear to null" differ.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cairn.core.metadata import (
+    CodeRef,
+    Dependencies,
+    Documentation,
+    DocumentationStatus,
+    FieldSpec,
+    Hardware,
+    Label,
+    Metric,
+    RiskClass,
+    RunKind,
+    RunStatus,
+    Runtime,
+    ShortText,
+    Stage,
+    Tag,
+    Text,
+    Uri,
+)
+
+LabelMap = Annotated[dict[Label, Label], Field(max_length=100)]
+TagList = Annotated[list[Tag], Field(max_length=100)]
+FacetInput = Annotated[dict[str, dict[str, Any]], Field(max_length=50)]
+Word = Annotated[str, Field(min_length=1, max_length=100)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller set, as JSON-compatible values."""
+        return self.model_dump(mode="json", include=self.model_fields_set)
+
+
+class TeamSpec(Spec):
+    name: str
+    display_name: ShortText | None = None
+    description: Text | None = None
+    contact: Email | None = None
+
+
+class TeamPatch(Spec):
+    display_name: ShortText | None = None
+    description: Text | None = None
+    contact: Email | None = None
+
+
+class ModelFields(Spec):
+    description: Text | None = None
+    contact: Email | None = None
+    task: Word | None = None
+    algorithm_family: Word | None = None
+    framework: Word | None = None
+    risk_class: RiskClass | None = None
+    documentation_status: DocumentationStatus = DocumentationStatus.MISSING
+    review_due: date | None = None
+    documentation: Documentation = Field(default_factory=Documentation)
+    tags: TagList = Field(default_factory=list)
+    labels: LabelMap = Field(default_factory=dict)
+    facets: FacetInput = Field(default_factory=dict)
+
+
+class ModelSpec(ModelFields):
+    """A new model: ``ref`` is ``team/name``."""
+
+    ref: str
+
+
+class ModelPatch(ModelFields):
+    pass
+
+
+class VersionSpec(Spec):
+    """A new model version. ``inputs`` name dataset versions it was trained on."""
+
+    model: str
+    artifact_uri: Uri
+    digest: Annotated[str, Field(min_length=1)]
+    description: Text | None = None
+    run: str | None = None
+    inputs: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
+    metrics: Annotated[list[Metric], Field(max_length=10_000)] = Field(default_factory=list)
+    dependencies: Dependencies = Field(default_factory=Dependencies)
+    tags: TagList = Field(default_factory=list)
+    labels: LabelMap = Field(default_factory=dict)
+    facets: FacetInput = Field(default_factory=dict)
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class VersionPatch(Spec):
+    description: Text | None = None
+    dependencies: Dependencies = Field(default_factory=Dependencies)
+    tags: TagList = Field(default_factory=list)
+    labels: LabelMap = Field(default_factory=dict)
+    facets: FacetInput = Field(default_factory=dict)
+
+
+class DatasetSpec(Spec):
+    ref: str
+    description: Text | None = None
+    uri: Uri | None = None
+    external_ids: LabelMap = Field(default_factory=dict)
+    tags: TagList = Field(default_factory=list)
+
+
+class DatasetPatch(Spec):
+    description: Text | None = None
+    uri: Uri | None = None
+    external_ids: LabelMap = Field(default_factory=dict)
+    tags: TagList = Field(default_factory=list)
+
+
+class DatasetVersionSpec(Spec):
+    dataset: str
+    uri: Uri | None = None
+    digest: str | None = None
+    fields: Annotated[list[FieldSpec], Field(max_length=10_000)] = Field(default_factory=list)
+    row_count: Annotated[int, Field(ge=0)] | None = None
+
+
+class FeatureViewSpec(Spec):
+    ref: str
+    description: Text | None = None
+    entities: Annotated[list[Word], Field(max_length=100)] = Field(default_factory=list)
+
+
+class FeatureViewPatch(Spec):
+    description: Text | None = None
+    entities: Annotated[list[Word], Field(max_length=100)] = Field(default_factory=list)
+
+
+class FeatureViewVersionSpec(Spec):
+    feature_view: str
+    features: Annotated[list[FieldSpec], Field(max_length=10_000)] = Field(default_factory=list)
+    sources: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
+
+
+class RunSpec(Spec):
+    """A training or evaluation run; ``ref`` is ``team/name``."""
+
+    ref: str
+    kind: RunKind = RunKind.TRAINING
+    status: RunStatus = RunStatus.RUNNING
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    code: CodeRef | None = None
+    parameters: LabelMap = Field(default_factory=dict)
+    inputs: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
+    environment: str | None = None
+
+
+class RunPatch(Spec):
+    status: RunStatus = RunStatus.RUNNING
+    ended_at: datetime | None = None
+    parameters: LabelMap = Field(default_factory=dict)
+
+
+class EnvironmentSpec(Spec):
+    name: str
+    stage: Stage
+    description: Text | None = None
+    runtime: Runtime = Field(default_factory=Runtime)
+    hardware: Hardware = Field(default_factory=Hardware)
+
+
+class EnvironmentPatch(Spec):
+    stage: Stage = Stage.DEVELOPMENT
+    description: Text | None = None
+    runtime: Runtime = Field(default_factory=Runtime)
+    hardware: Hardware = Field(default_factory=Hardware)
+
+
+class DeploymentSpec(Spec):
+    version: str
+    environment: str
+    at: datetime | None = None
+
+
+class EvaluationSpec(Spec):
+    version: str
+    metrics: Annotated[
+        dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,99}$")], float],
+        Field(min_length=1, max_length=1000),
+    ]
+    dataset: str | None = None
+    slice: Annotated[str, Field(max_length=200)] = ""
+    run: str | None = None
+
+
+class SchemaSpec(Spec):
+    """A facet schema version to publish, e.g. ``acme.credit-risk`` version 2."""
+
+    name: str
+    version: Annotated[int, Field(ge=1)]
+    json_schema: dict[str, Any]
+    team: str | None = None
+    description: Text | None = None
+    migration: list[dict[str, Any]] | None = None

@@ -1,0 +1,309 @@
+"""The embedded registry: services over the store, in this process, no server needed::
+
+import cairn
+
+registry = cairn.connect("./.cairn")
+registry.create_team("fraud")
+registry.create_model("fraud/churn", task="classification")
+v1 = registry.register_version("fraud/churn", "s3://models/churn/1", "sha256:" + "0" * 64)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from cairn.core import entities as e
+from cairn.core import specs as s
+from cairn.core.errors import ValidationFailed
+from cairn.core.metadata import Metric
+from cairn.services.catalog import DatasetService, FeatureViewService
+from cairn.services.log import LogService
+from cairn.services.models import ModelService
+from cairn.services.operations import DeploymentService, EnvironmentService, RunService
+from cairn.services.schemas import SchemaService
+from cairn.services.teams import TeamService
+from cairn.store.engine import make_engine, resolve_url
+from cairn.store.migrate import ensure_current
+from cairn.store.migrate import upgrade as upgrade_schema
+from cairn.store.uow import Store
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+
+
+def build(spec_type: type[SpecT], **fields: Any) -> SpecT:
+    """Validate keyword input into a spec; Pydantic's error becomes one ValidationFailed."""
+    try:
+        return spec_type.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(input)"
+        raise ValidationFailed(
+            f"{where}: {first['msg']}", field=where, rule=first["type"], problems=exc.error_count()
+        ) from None
+
+
+def metrics_input(
+    metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None,
+) -> list[Any]:
+    """Accept ``{"auc": 0.9}`` or a list of metrics keyed by dataset and slice."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, Mapping):
+        return [{"name": k, "value": v} for k, v in metrics.items()]
+    return [m.model_dump() if isinstance(m, Metric) else dict(m) for m in metrics]
+
+
+class LocalRegistry:
+    """A :class:`cairn.Registry` backed directly by SQLite or PostgreSQL."""
+
+    def __init__(self, url: str, *, actor: str, migrate: bool = True) -> None:
+        self.url = url
+        self.actor = actor
+        self._engine = make_engine(url)
+        if migrate:
+            ensure_current(self._engine)
+        self.store = Store(self._engine)
+        self._teams = TeamService(self.store, actor)
+        self._models = ModelService(self.store, actor)
+        self._datasets = DatasetService(self.store, actor)
+        self._feature_views = FeatureViewService(self.store, actor)
+        self._runs = RunService(self.store, actor)
+        self._environments = EnvironmentService(self.store, actor)
+        self._deployments = DeploymentService(self.store, actor)
+        self._schemas = SchemaService(self.store, actor)
+        self._log = LogService(self.store, actor)
+
+    @classmethod
+    def open(cls, target: str, *, actor: str) -> LocalRegistry:
+        return cls(resolve_url(target), actor=actor)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> LocalRegistry:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- teams ------------------------------------------------------------------------------
+    def create_team(self, name: str, **fields: Any) -> e.Team:
+        return self._teams.create(build(s.TeamSpec, name=name, **fields))
+
+    def get_team(self, name: str) -> e.Team:
+        return self._teams.get(name)
+
+    def list_teams(self, *, limit: int = 100, after: str | None = None) -> list[e.Team]:
+        return self._teams.find(limit=limit, after=after)
+
+    def update_team(self, name: str, **changes: Any) -> e.Team:
+        return self._teams.update(name, build(s.TeamPatch, **changes))
+
+    # -- models -----------------------------------------------------------------------------
+    def create_model(self, ref: str, **fields: Any) -> e.Model:
+        return self._models.create(build(s.ModelSpec, ref=ref, **fields))
+
+    def get_model(self, ref: str) -> e.Model:
+        return self._models.get(ref)
+
+    def list_models(
+        self, *, team: str | None = None, limit: int = 100, after: str | None = None
+    ) -> list[e.Model]:
+        return self._models.find(team=team, limit=limit, after=after)
+
+    def update_model(self, ref: str, **changes: Any) -> e.Model:
+        return self._models.update(ref, build(s.ModelPatch, **changes))
+
+    def upgrade_facets(self, ref: str) -> list[str]:
+        return self._models.upgrade_facets(ref)
+
+    # -- versions ---------------------------------------------------------------------------
+    def register_version(
+        self,
+        model: str,
+        artifact_uri: str,
+        digest: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        inputs: Sequence[str] = (),
+        metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None = None,
+        tags: Sequence[str] = (),
+        idempotency_key: str | None = None,
+    ) -> e.ModelVersion:
+        spec = build(
+            s.VersionSpec,
+            model=model,
+            artifact_uri=artifact_uri,
+            digest=digest,
+            inputs=list(inputs),
+            metrics=metrics_input(metrics),
+            tags=list(tags),
+            idempotency_key=idempotency_key,
+            **dict(metadata or {}),
+        )
+        return self._models.register(spec)
+
+    def register_versions(
+        self, specs: Sequence[s.VersionSpec | Mapping[str, Any]]
+    ) -> list[e.ModelVersion]:
+        """Register many versions in one transaction (all or none)."""
+        built = [v if isinstance(v, s.VersionSpec) else build(s.VersionSpec, **v) for v in specs]
+        return self._models.register_many(built)
+
+    def get_version(self, ref: str) -> e.ModelVersion:
+        return self._models.get_version(ref)
+
+    def list_versions(
+        self, model: str, *, limit: int = 100, after: int = 0
+    ) -> list[e.ModelVersion]:
+        return self._models.list_versions(model, limit=limit, after=after)
+
+    def update_version(self, ref: str, **changes: Any) -> e.ModelVersion:
+        return self._models.update_version(ref, build(s.VersionPatch, **changes))
+
+    def record_evaluation(
+        self,
+        version: str,
+        metrics: Mapping[str, float],
+        *,
+        dataset: str | None = None,
+        slice: str = "",
+        run: str | None = None,
+    ) -> e.EvaluationResult:
+        spec = build(
+            s.EvaluationSpec,
+            version=version,
+            metrics=dict(metrics),
+            dataset=dataset,
+            slice=slice,
+            run=run,
+        )
+        return self._models.record_evaluation(spec)
+
+    # -- datasets and feature views -----------------------------------------------------------
+    def create_dataset(self, ref: str, **fields: Any) -> e.Dataset:
+        return self._datasets.create(build(s.DatasetSpec, ref=ref, **fields))
+
+    def get_dataset(self, ref: str) -> e.Dataset:
+        return self._datasets.get(ref)
+
+    def list_datasets(self, *, team: str | None = None, limit: int = 100) -> list[e.Dataset]:
+        return self._datasets.find(team=team, limit=limit)
+
+    def update_dataset(self, ref: str, **changes: Any) -> e.Dataset:
+        return self._datasets.update(ref, build(s.DatasetPatch, **changes))
+
+    def add_dataset_version(self, dataset: str, **fields: Any) -> e.DatasetVersion:
+        return self._datasets.add_version(build(s.DatasetVersionSpec, dataset=dataset, **fields))
+
+    def get_dataset_version(self, ref: str) -> e.DatasetVersion:
+        return self._datasets.get_version(ref)
+
+    def list_dataset_versions(
+        self, dataset: str, *, limit: int = 100, after: int = 0
+    ) -> list[e.DatasetVersion]:
+        return self._datasets.list_versions(dataset, limit=limit, after=after)
+
+    def create_feature_view(self, ref: str, **fields: Any) -> e.FeatureView:
+        return self._feature_views.create(build(s.FeatureViewSpec, ref=ref, **fields))
+
+    def get_feature_view(self, ref: str) -> e.FeatureView:
+        return self._feature_views.get(ref)
+
+    def list_feature_views(
+        self, *, team: str | None = None, limit: int = 100
+    ) -> list[e.FeatureView]:
+        return self._feature_views.find(team=team, limit=limit)
+
+    def update_feature_view(self, ref: str, **changes: Any) -> e.FeatureView:
+        return self._feature_views.update(ref, build(s.FeatureViewPatch, **changes))
+
+    def add_feature_view_version(self, feature_view: str, **fields: Any) -> e.FeatureViewVersion:
+        return self._feature_views.add_version(
+            build(s.FeatureViewVersionSpec, feature_view=feature_view, **fields)
+        )
+
+    def get_feature_view_version(self, ref: str) -> e.FeatureViewVersion:
+        return self._feature_views.get_version(ref)
+
+    # -- runs, environments, deployments ------------------------------------------------------
+    def create_run(self, ref: str, **fields: Any) -> e.Run:
+        return self._runs.create(build(s.RunSpec, ref=ref, **fields))
+
+    def get_run(self, ref: str) -> e.Run:
+        return self._runs.get(ref)
+
+    def list_runs(self, *, team: str | None = None, limit: int = 100) -> list[e.Run]:
+        return self._runs.find(team=team, limit=limit)
+
+    def update_run(self, ref: str, **changes: Any) -> e.Run:
+        return self._runs.update(ref, build(s.RunPatch, **changes))
+
+    def create_environment(self, name: str, **fields: Any) -> e.Environment:
+        return self._environments.create(build(s.EnvironmentSpec, name=name, **fields))
+
+    def get_environment(self, name: str) -> e.Environment:
+        return self._environments.get(name)
+
+    def list_environments(self, *, limit: int = 100) -> list[e.Environment]:
+        return self._environments.find(limit=limit)
+
+    def update_environment(self, name: str, **changes: Any) -> e.Environment:
+        return self._environments.update(name, build(s.EnvironmentPatch, **changes))
+
+    def deploy(self, version: str, environment: str, *, at: datetime | None = None) -> e.Deployment:
+        return self._deployments.deploy(
+            build(s.DeploymentSpec, version=version, environment=environment, at=at)
+        )
+
+    def retire_deployment(self, deployment: str, *, at: datetime | None = None) -> e.Deployment:
+        return self._deployments.retire(deployment, at)
+
+    def list_deployments(
+        self,
+        *,
+        environment: str | None = None,
+        model: str | None = None,
+        active_only: bool = False,
+        limit: int = 100,
+    ) -> list[e.Deployment]:
+        return self._deployments.find(
+            environment=environment, model=model, active_only=active_only, limit=limit
+        )
+
+    def serving(self, environment: str, at: datetime) -> list[e.Serving]:
+        return self._deployments.serving(environment, at)
+
+    # -- schemas ------------------------------------------------------------------------------
+    def register_schema(
+        self, name: str, version: int, json_schema: dict[str, Any], **fields: Any
+    ) -> e.SchemaVersion:
+        return self._schemas.register(
+            build(s.SchemaSpec, name=name, version=version, json_schema=json_schema, **fields)
+        )
+
+    def get_schema(self, ref: str) -> e.SchemaVersion:
+        return self._schemas.get(ref)
+
+    def list_schemas(self) -> list[e.SchemaVersion]:
+        return self._schemas.find()
+
+    # -- the log ------------------------------------------------------------------------------
+    def history(self, ref: str, *, limit: int = 100, after: int = 0) -> list[e.Event]:
+        return self._log.history(ref, limit=limit, after=after)
+
+    def log_head(self) -> e.LogHead:
+        return self._log.head()
+
+    def check_log(self) -> e.LogReport:
+        return self._log.check()
+
+    def rebuild(self) -> e.RebuildReport:
+        return self._log.rebuild()
+
+    def upgrade_database(self) -> str | None:
+        return upgrade_schema(self._engine)

@@ -1,0 +1,1 @@
+"""Use cases. Each public method is one unit of work: it validates, emits events, commits."""

@@ -1,0 +1,72 @@
+"""Engines for the two supported databases, configured for the registry's write discipline.
+
+SQLite: WAL, foreign keys, a generous busy timeout, and ``BEGIN IMMEDIATE`` for write
+transactions so writers queue on the database lock instead of failing half-way.
+PostgreSQL: psycopg 3; writers serialize on a transaction-scoped advisory lock (see ``uow``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from cairn.core.errors import ValidationFailed
+
+DB_FILENAME = "registry.db"
+WRITE_FLAG = "cairn.write"
+
+
+def resolve_url(target: str | Path) -> str:
+    """Turn a folder, a database file or a URL into an SQLAlchemy URL."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    if text.startswith(("postgresql+psycopg://", "sqlite://")):
+        return text
+    if "://" in text:
+        raise ValidationFailed(
+            f"cannot open registry {text!r}",
+            field="target",
+            rule="scheme",
+            hint="use a folder, sqlite:///path.db, postgresql://... or http(s)://...",
+        )
+    path = Path(text).expanduser()
+    if path.suffix not in {".db", ".sqlite", ".sqlite3"}:
+        path = path / DB_FILENAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control from the sqlite3 module so that BEGIN IMMEDIATE is ours to emit.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=60000",
+        "PRAGMA cache_size=-65536",
+        "PRAGMA temp_store=MEMORY",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    write = connection.info.get(WRITE_FLAG, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a resolved URL (see :func:`resolve_url`)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)

@@ -1,0 +1,161 @@
+"""The append-only event log: sequence numbers, Merkle leaves, the frontier and the hash chain.
+
+Appends happen only inside a write transaction that already holds the registry's write lock,
+so the state row read here is the true head and sequence numbers come out gapless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from cairn.core.canonical import canonical_json
+from cairn.core.entities import Event, LogHead, LogProblem, LogReport
+from cairn.core.events import EventDraft, encode_event, format_time, parse_time
+from cairn.core.merkle import GENESIS_CHAIN, Frontier, chain_hash, leaf_hash
+from cairn.store.tables import events, log_state
+
+_CHECK_BATCH = 5_000
+
+
+def head(conn: Connection) -> LogHead:
+    row = conn.execute(select(log_state)).one()
+    return LogHead(size=row.size, root_hash=row.root_hash, chain_hash=row.chain_hash)
+
+
+def append(
+    conn: Connection, drafts: Sequence[EventDraft], actor: str, at: datetime
+) -> list[dict[str, Any]]:
+    """Append ``drafts`` in order; return the stored rows."""
+    if not drafts:
+        return []
+    state = conn.execute(select(log_state)).one()
+    frontier = Frontier.decode(state.size, state.frontier)
+    chain = bytes.fromhex(state.chain_hash)
+    rows = []
+    for offset, draft in enumerate(drafts):
+        seq = state.size + 1 + offset
+        encoded = encode_event(
+            seq, draft.type, draft.subject, actor, at, draft.schema_version, draft.payload
+        )
+        leaf = leaf_hash(encoded)
+        frontier = frontier.append(leaf)
+        chain = chain_hash(chain, leaf)
+        rows.append(
+            {
+                "seq": seq,
+                "type": str(draft.type),
+                "subject": draft.subject,
+                "actor": actor,
+                "at": format_time(at),
+                "schema_version": draft.schema_version,
+                "payload": canonical_json(draft.payload).decode("utf-8"),
+                "leaf_hash": leaf.hex(),
+                "chain_hash": chain.hex(),
+                "root_hash": frontier.root().hex(),
+            }
+        )
+    conn.execute(insert(events), rows)
+    conn.execute(
+        update(log_state).values(
+            size=frontier.size,
+            frontier=frontier.encode(),
+            chain_hash=chain.hex(),
+            root_hash=rows[-1]["root_hash"],
+        )
+    )
+    return rows
+
+
+def to_event(row: Any) -> Event:
+    return Event(
+        seq=row.seq,
+        type=row.type,
+        subject=row.subject,
+        actor=row.actor,
+        at=parse_time(row.at),
+        schema_version=row.schema_version,
+        payload=json.loads(row.payload),
+        leaf_hash=row.leaf_hash,
+        chain_hash=row.chain_hash,
+        root_hash=row.root_hash,
+    )
+
+
+def history(conn: Connection, subject: str, *, limit: int, after: int = 0) -> list[Event]:
+    """Events about ``subject`` and, for an unversioned subject, about its versions."""
+    about = or_(
+        events.c.subject == subject,
+        and_(events.c.subject > subject + "@", events.c.subject < subject + "@\uffff"),
+    )
+    query = select(events).where(about, events.c.seq > after).order_by(events.c.seq).limit(limit)
+    return [to_event(row) for row in conn.execute(query)]
+
+
+def replay(conn: Connection) -> Iterator[Any]:
+    """Every event row in sequence order, fetched in batches."""
+    last = 0
+    while True:
+        batch = conn.execute(
+            select(events).where(events.c.seq > last).order_by(events.c.seq).limit(_CHECK_BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].seq
+
+
+def _problem_with(row: Any, expected_seq: int, frontier: Frontier, chain: bytes) -> str | None:
+    if row.seq != expected_seq:
+        return f"sequence gap: expected {expected_seq}, found {row.seq}"
+    try:
+        payload = json.loads(row.payload)
+        encoded = encode_event(
+            row.seq,
+            row.type,
+            row.subject,
+            row.actor,
+            parse_time(row.at),
+            row.schema_version,
+            payload,
+        )
+    except (ValueError, TypeError) as exc:
+        return f"content cannot be decoded: {exc}"
+    if canonical_json(payload).decode("utf-8") != row.payload:
+        return "payload is not in its canonical form: it was edited after it was written"
+    leaf = leaf_hash(encoded)
+    if leaf.hex() != row.leaf_hash:
+        return "content does not match its stored leaf hash"
+    if chain_hash(chain, leaf).hex() != row.chain_hash:
+        return "stored chain hash does not follow from the previous event"
+    if frontier.append(leaf).root().hex() != row.root_hash:
+        return "stored tree root does not match the recomputed Merkle root"
+    return None
+
+
+def check(conn: Connection) -> LogReport:
+    """Recompute every leaf, chain link and root; report the first event that does not match."""
+    frontier, chain, checked = Frontier.empty(), GENESIS_CHAIN, 0
+    for row in replay(conn):
+        problem = _problem_with(row, checked + 1, frontier, chain)
+        if problem:
+            return LogReport(
+                checked=checked,
+                head=head(conn),
+                first_problem=LogProblem(seq=row.seq, problem=problem),
+            )
+        leaf = bytes.fromhex(row.leaf_hash)
+        frontier, chain, checked = frontier.append(leaf), chain_hash(chain, leaf), checked + 1
+    state = head(conn)
+    if (state.size, state.root_hash, state.chain_hash) != (
+        checked,
+        frontier.root().hex(),
+        chain.hex(),
+    ):
+        mismatch = LogProblem(seq=checked, problem="log head does not match the recomputed log")
+        return LogReport(checked=checked, head=state, first_problem=mismatch)
+    return LogReport(checked=checked, head=state)

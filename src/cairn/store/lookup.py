@@ -1,0 +1,71 @@
+"""Find surrogate keys by stable identifier; raise :class:`NotFound` with a hint when absent."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Table, select
+
+from cairn.core.errors import NotFound
+from cairn.core.names import Kind, Ref
+from cairn.store import tables as t
+
+_PARENTS: dict[Kind, tuple[Table, Table | None, str | None]] = {
+    Kind.MODEL: (t.models, t.model_versions, "model_id"),
+    Kind.DATASET: (t.datasets, t.dataset_versions, "dataset_id"),
+    Kind.FEATURE_VIEW: (t.feature_views, t.feature_view_versions, "feature_view_id"),
+    Kind.RUN: (t.runs, None, None),
+}
+
+_LIST_HINT = {
+    Kind.TEAM: "cairn team list",
+    Kind.MODEL: "cairn model list",
+    Kind.DATASET: "cairn dataset list",
+    Kind.FEATURE_VIEW: "cairn feature-view list",
+    Kind.RUN: "cairn run list",
+    Kind.ENVIRONMENT: "cairn env list",
+}
+
+
+def _missing(ref: Ref | str, kind: Kind) -> NotFound:
+    hint = f"see '{_LIST_HINT[kind]}'" if kind in _LIST_HINT else None
+    return NotFound(f"{ref} does not exist", id=str(ref), hint=hint)
+
+
+def team_id(conn: Connection, name: str) -> str:
+    found = conn.execute(select(t.teams.c.id).where(t.teams.c.name == name)).scalar()
+    if found is None:
+        raise _missing(f"team:{name}", Kind.TEAM)
+    return str(found)
+
+
+def environment_id(conn: Connection, name: str) -> str:
+    found = conn.execute(select(t.environments.c.id).where(t.environments.c.name == name)).scalar()
+    if found is None:
+        raise _missing(f"environment:{name}", Kind.ENVIRONMENT)
+    return str(found)
+
+
+def entity_id(conn: Connection, ref: Ref) -> str:
+    """The surrogate key of a namespaced entity, or of one of its versions if ``ref`` names one."""
+    table, versions, parent_key = _PARENTS[ref.kind]
+    assert ref.namespace is not None
+    query = (
+        select(table.c.id)
+        .join(t.teams, t.teams.c.id == table.c.team_id)
+        .where(t.teams.c.name == ref.namespace, table.c.name == ref.name)
+    )
+    parent = conn.execute(query).scalar()
+    if parent is None:
+        raise _missing(ref.unversioned(), ref.kind)
+    if ref.version is None:
+        return str(parent)
+    assert versions is not None and parent_key is not None
+    found = conn.execute(
+        select(versions.c.id).where(
+            versions.c[parent_key] == parent, versions.c.version == ref.version
+        )
+    ).scalar()
+    if found is None:
+        raise NotFound(
+            f"{ref} does not exist", id=str(ref), hint=f"list versions of {ref.unversioned()}"
+        )
+    return str(found)

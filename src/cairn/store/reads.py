@@ -1,0 +1,415 @@
+"""Read queries that build the entities callers see, in as few round trips as a list needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, select
+
+from cairn.core import entities as e
+from cairn.core.metadata import Facet, Metric
+from cairn.store import tables as t
+
+_dsv_ref = (
+    select(
+        t.dataset_versions.c.id,
+        (t.teams.c.name + "/" + t.datasets.c.name).label("path"),
+        t.dataset_versions.c.version,
+    )
+    .join(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
+    .join(t.teams, t.teams.c.id == t.datasets.c.team_id)
+)
+
+
+def dataset_version_ids(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """Surrogate key -> ``dataset:team/name@n`` for the given dataset versions."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    rows = conn.execute(_dsv_ref.where(t.dataset_versions.c.id.in_(wanted)))
+    return {r.id: f"dataset:{r.path}@{r.version}" for r in rows}
+
+
+def run_ids(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(t.runs.c.id, t.teams.c.name.label("team"), t.runs.c.name)
+        .join(t.teams, t.teams.c.id == t.runs.c.team_id)
+        .where(t.runs.c.id.in_(wanted))
+    )
+    return {r.id: f"run:{r.team}/{r.name}" for r in rows}
+
+
+def facets_of(conn: Connection, subject_ids: Sequence[str]) -> dict[str, dict[str, Facet]]:
+    out: dict[str, dict[str, Facet]] = defaultdict(dict)
+    if subject_ids:
+        for r in conn.execute(
+            select(t.facets).where(t.facets.c.subject_id.in_(subject_ids)).order_by(t.facets.c.name)
+        ):
+            out[r.subject_id][r.name] = Facet(
+                name=r.name, schema_version=r.schema_version, producer=r.producer, data=r.data
+            )
+    return out
+
+
+def _audit(r: Any) -> dict[str, Any]:
+    return {"created_at": r.created_at, "updated_at": r.updated_at, "revision": r.revision}
+
+
+def teams(conn: Connection, query: Select[Any]) -> list[e.Team]:
+    return [
+        e.Team(
+            id=f"team:{r.name}",
+            name=r.name,
+            display_name=r.display_name,
+            description=r.description,
+            contact=r.contact,
+            **_audit(r),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def model_query() -> Select[Any]:
+    return select(t.models, t.teams.c.name.label("team")).join(
+        t.teams, t.teams.c.id == t.models.c.team_id
+    )
+
+
+def models(conn: Connection, query: Select[Any]) -> list[e.Model]:
+    rows = conn.execute(query).all()
+    facets = facets_of(conn, [r.id for r in rows])
+    return [
+        e.Model(
+            id=f"model:{r.team}/{r.name}",
+            team=r.team,
+            name=r.name,
+            description=r.description,
+            contact=r.contact,
+            task=r.task,
+            algorithm_family=r.algorithm_family,
+            framework=r.framework,
+            risk_class=r.risk_class,
+            documentation_status=r.documentation_status,
+            review_due=r.review_due,
+            documentation=r.documentation,
+            tags=r.tags,
+            labels=r.labels,
+            facets=facets.get(r.id, {}),
+            latest_version=r.latest_version,
+            created_by=r.created_by,
+            **_audit(r),
+        )
+        for r in rows
+    ]
+
+
+def version_query() -> Select[Any]:
+    return (
+        select(t.model_versions, t.teams.c.name.label("team"), t.models.c.name.label("model_name"))
+        .join(t.models, t.models.c.id == t.model_versions.c.model_id)
+        .join(t.teams, t.teams.c.id == t.models.c.team_id)
+    )
+
+
+def _metrics(conn: Connection, version_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    rows = conn.execute(
+        select(
+            t.metrics.c.version_id,
+            t.metrics.c.name,
+            t.metrics.c.value,
+            t.evaluations.c.dataset_version_id,
+            t.evaluations.c.slice,
+            t.evaluations.c.run_id,
+        )
+        .join(t.evaluations, t.evaluations.c.id == t.metrics.c.evaluation_id)
+        .where(t.metrics.c.version_id.in_(version_ids))
+        .order_by(t.evaluations.c.recorded_at, t.evaluations.c.id, t.metrics.c.name)
+    ).all()
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        out[r.version_id].append(dict(r._mapping))
+    return out
+
+
+def versions(conn: Connection, query: Select[Any]) -> list[e.ModelVersion]:
+    rows = conn.execute(query).all()
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    inputs: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for r in conn.execute(
+        select(t.version_inputs)
+        .where(t.version_inputs.c.version_id.in_(ids))
+        .order_by(t.version_inputs.c.position)
+    ):
+        inputs[r.version_id].append((r.dataset_version_id, r.digest))
+    metrics = _metrics(conn, ids)
+    dsv = dataset_version_ids(
+        conn,
+        [i for lst in inputs.values() for i, _ in lst]
+        + [m["dataset_version_id"] for lst in metrics.values() for m in lst],
+    )
+    runs = run_ids(
+        conn, [r.run_id for r in rows] + [m["run_id"] for lst in metrics.values() for m in lst]
+    )
+    facets = facets_of(conn, ids)
+    return [
+        e.ModelVersion(
+            id=f"model:{r.team}/{r.model_name}@{r.version}",
+            model=f"model:{r.team}/{r.model_name}",
+            version=r.version,
+            artifact_uri=r.artifact_uri,
+            digest=r.digest,
+            description=r.description,
+            run=runs.get(r.run_id),
+            inputs=[e.DatasetInput(id=dsv[i], digest=d) for i, d in inputs.get(r.id, [])],
+            metrics=[
+                Metric(
+                    name=m["name"],
+                    value=m["value"],
+                    dataset=dsv.get(m["dataset_version_id"]),
+                    slice=m["slice"],
+                    run=runs.get(m["run_id"]),
+                )
+                for m in metrics.get(r.id, [])
+            ],
+            dependencies=r.dependencies,
+            tags=r.tags,
+            labels=r.labels,
+            facets=facets.get(r.id, {}),
+            registered_by=r.registered_by,
+            **_audit(r),
+        )
+        for r in rows
+    ]
+
+
+def dataset_query() -> Select[Any]:
+    return select(t.datasets, t.teams.c.name.label("team")).join(
+        t.teams, t.teams.c.id == t.datasets.c.team_id
+    )
+
+
+def datasets(conn: Connection, query: Select[Any]) -> list[e.Dataset]:
+    return [
+        e.Dataset(
+            id=f"dataset:{r.team}/{r.name}",
+            team=r.team,
+            name=r.name,
+            description=r.description,
+            uri=r.uri,
+            external_ids=r.external_ids,
+            tags=r.tags,
+            latest_version=r.latest_version,
+            **_audit(r),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def dataset_version_query() -> Select[Any]:
+    return (
+        select(
+            t.dataset_versions,
+            t.teams.c.name.label("team"),
+            t.datasets.c.name.label("dataset_name"),
+        )
+        .join(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
+        .join(t.teams, t.teams.c.id == t.datasets.c.team_id)
+    )
+
+
+def dataset_versions(conn: Connection, query: Select[Any]) -> list[e.DatasetVersion]:
+    return [
+        e.DatasetVersion(
+            id=f"dataset:{r.team}/{r.dataset_name}@{r.version}",
+            dataset=f"dataset:{r.team}/{r.dataset_name}",
+            version=r.version,
+            uri=r.uri,
+            digest=r.digest,
+            fields=r.fields,
+            row_count=r.row_count,
+            created_by=r.created_by,
+            **_audit(r),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def feature_view_query() -> Select[Any]:
+    return select(t.feature_views, t.teams.c.name.label("team")).join(
+        t.teams, t.teams.c.id == t.feature_views.c.team_id
+    )
+
+
+def feature_views(conn: Connection, query: Select[Any]) -> list[e.FeatureView]:
+    return [
+        e.FeatureView(
+            id=f"feature-view:{r.team}/{r.name}",
+            team=r.team,
+            name=r.name,
+            description=r.description,
+            entities=r.entities,
+            latest_version=r.latest_version,
+            **_audit(r),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def feature_view_version_query() -> Select[Any]:
+    return (
+        select(
+            t.feature_view_versions,
+            t.teams.c.name.label("team"),
+            t.feature_views.c.name.label("fv_name"),
+        )
+        .join(t.feature_views, t.feature_views.c.id == t.feature_view_versions.c.feature_view_id)
+        .join(t.teams, t.teams.c.id == t.feature_views.c.team_id)
+    )
+
+
+def _sources(conn: Connection, table: Any, key: str, ids: Sequence[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    if not ids:
+        return out
+    rows = conn.execute(select(table).where(table.c[key].in_(ids)).order_by(table.c.position)).all()
+    names = dataset_version_ids(conn, [r.dataset_version_id for r in rows])
+    for r in rows:
+        out[getattr(r, key)].append(names[r.dataset_version_id])
+    return out
+
+
+def feature_view_versions(conn: Connection, query: Select[Any]) -> list[e.FeatureViewVersion]:
+    rows = conn.execute(query).all()
+    sources = _sources(
+        conn, t.feature_view_sources, "feature_view_version_id", [r.id for r in rows]
+    )
+    return [
+        e.FeatureViewVersion(
+            id=f"feature-view:{r.team}/{r.fv_name}@{r.version}",
+            feature_view=f"feature-view:{r.team}/{r.fv_name}",
+            version=r.version,
+            features=r.features,
+            sources=sources.get(r.id, []),
+            created_by=r.created_by,
+            **_audit(r),
+        )
+        for r in rows
+    ]
+
+
+def run_query() -> Select[Any]:
+    return (
+        select(t.runs, t.teams.c.name.label("team"), t.environments.c.name.label("env_name"))
+        .join(t.teams, t.teams.c.id == t.runs.c.team_id)
+        .outerjoin(t.environments, t.environments.c.id == t.runs.c.environment_id)
+    )
+
+
+def runs(conn: Connection, query: Select[Any]) -> list[e.Run]:
+    rows = conn.execute(query).all()
+    inputs = _sources(conn, t.run_inputs, "run_id", [r.id for r in rows])
+    return [
+        e.Run(
+            id=f"run:{r.team}/{r.name}",
+            team=r.team,
+            name=r.name,
+            kind=r.kind,
+            status=r.status,
+            started_at=r.started_at,
+            ended_at=r.ended_at,
+            code=r.code,
+            parameters=r.parameters,
+            inputs=inputs.get(r.id, []),
+            environment=f"environment:{r.env_name}" if r.env_name else None,
+            **_audit(r),
+        )
+        for r in rows
+    ]
+
+
+def environments(conn: Connection, query: Select[Any]) -> list[e.Environment]:
+    return [
+        e.Environment(
+            id=f"environment:{r.name}",
+            name=r.name,
+            stage=r.stage,
+            description=r.description,
+            runtime=r.runtime,
+            hardware=r.hardware,
+            **_audit(r),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def deployment_query() -> Select[Any]:
+    return (
+        select(
+            t.deployments,
+            t.environments.c.name.label("env_name"),
+            t.model_versions.c.version,
+            t.models.c.name.label("model_name"),
+            t.teams.c.name.label("team"),
+        )
+        .join(t.environments, t.environments.c.id == t.deployments.c.environment_id)
+        .join(t.model_versions, t.model_versions.c.id == t.deployments.c.version_id)
+        .join(t.models, t.models.c.id == t.model_versions.c.model_id)
+        .join(t.teams, t.teams.c.id == t.models.c.team_id)
+    )
+
+
+def deployments(conn: Connection, query: Select[Any]) -> list[e.Deployment]:
+    return [
+        e.Deployment(
+            id=f"deployment:{r.id}",
+            version=f"model:{r.team}/{r.model_name}@{r.version}",
+            environment=f"environment:{r.env_name}",
+            deployed_at=r.deployed_at,
+            retired_at=r.retired_at,
+            deployed_by=r.deployed_by,
+            **_audit(r),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def schemas(conn: Connection, query: Select[Any]) -> list[e.SchemaVersion]:
+    return [
+        e.SchemaVersion(
+            name=r.name,
+            version=r.version,
+            team=r.team,
+            description=r.description,
+            json_schema=r.json_schema,
+            migration=r.migration,
+            created_at=r.created_at,
+            created_by=r.created_by,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def schema_query() -> Select[Any]:
+    return select(t.facet_schemas, t.teams.c.name.label("team")).outerjoin(
+        t.teams, t.teams.c.id == t.facet_schemas.c.team_id
+    )
+
+
+def facet_models(stored: dict[str, dict[str, Any]]) -> dict[str, Facet]:
+    """Facets in their stored (event payload) form -> :class:`Facet` values."""
+    return {
+        name: Facet(
+            name=name,
+            schema_version=f["schema_version"],
+            producer=f.get("producer"),
+            data=f["data"],
+        )
+        for name, f in stored.items()
+    }

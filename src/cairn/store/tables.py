@@ -1,0 +1,327 @@
+"""The schema. Read tables are projections of the event log; ``events`` and ``log_state`` are
+the log itself. Surrogate UUID keys, unique natural keys, UTC times, check constraints for states.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from cairn.store.types import JsonDoc, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Uuid = String(36)
+
+
+def _audit() -> list[Column[object]]:
+    return [
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+        Column("revision", Integer, nullable=False),
+    ]
+
+
+def _states(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IS NULL OR {column} IN ({allowed})", name=name)
+
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("display_name", String(500)),
+    Column("description", Text),
+    Column("contact", String(320)),
+    *_audit(),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("team_id", Uuid, ForeignKey("teams.id"), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("description", Text),
+    Column("contact", String(320)),
+    Column("task", String(100)),
+    Column("algorithm_family", String(100)),
+    Column("framework", String(100)),
+    Column("risk_class", String(20)),
+    Column("documentation_status", String(20), nullable=False),
+    Column("review_due", Date),
+    Column("documentation", JsonDoc, nullable=False),
+    Column("tags", JsonDoc, nullable=False),
+    Column("labels", JsonDoc, nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    *_audit(),
+    UniqueConstraint("team_id", "name"),
+    _states("risk_class", ("minimal", "limited", "high", "unacceptable"), "risk_class"),
+    _states("documentation_status", ("missing", "draft", "complete", "approved"), "doc_status"),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("model_id", Uuid, ForeignKey("models.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("artifact_uri", String(2000), nullable=False),
+    Column("digest", String(200), nullable=False),
+    Column("description", Text),
+    Column("run_id", Uuid, ForeignKey("runs.id")),
+    Column("dependencies", JsonDoc, nullable=False),
+    Column("tags", JsonDoc, nullable=False),
+    Column("labels", JsonDoc, nullable=False),
+    Column("idempotency_key", String(200)),
+    Column("registered_by", String(200), nullable=False),
+    *_audit(),
+    UniqueConstraint("model_id", "version"),
+    UniqueConstraint("model_id", "idempotency_key"),
+    CheckConstraint("version >= 1", name="version_positive"),
+)
+
+version_inputs = Table(
+    "version_inputs",
+    metadata,
+    Column("version_id", Uuid, ForeignKey("model_versions.id"), primary_key=True),
+    Column("dataset_version_id", Uuid, ForeignKey("dataset_versions.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("digest", String(200)),
+    Index(None, "dataset_version_id"),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("version_id", Uuid, ForeignKey("model_versions.id"), nullable=False, index=True),
+    Column("dataset_version_id", Uuid, ForeignKey("dataset_versions.id"), index=True),
+    Column("slice", String(200), nullable=False),
+    Column("run_id", Uuid, ForeignKey("runs.id")),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("evaluation_id", Uuid, ForeignKey("evaluations.id"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("version_id", Uuid, ForeignKey("model_versions.id"), nullable=False),
+    Column("value", Float, nullable=False),
+    Index(None, "version_id", "name"),
+    Index(None, "name", "value"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("team_id", Uuid, ForeignKey("teams.id"), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("description", Text),
+    Column("uri", String(2000)),
+    Column("external_ids", JsonDoc, nullable=False),
+    Column("tags", JsonDoc, nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    *_audit(),
+    UniqueConstraint("team_id", "name"),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("dataset_id", Uuid, ForeignKey("datasets.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("uri", String(2000)),
+    Column("digest", String(200)),
+    Column("fields", JsonDoc, nullable=False),
+    Column("row_count", BigInteger),
+    Column("created_by", String(200), nullable=False),
+    *_audit(),
+    UniqueConstraint("dataset_id", "version"),
+)
+
+feature_views = Table(
+    "feature_views",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("team_id", Uuid, ForeignKey("teams.id"), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("description", Text),
+    Column("entities", JsonDoc, nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    *_audit(),
+    UniqueConstraint("team_id", "name"),
+)
+
+feature_view_versions = Table(
+    "feature_view_versions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("feature_view_id", Uuid, ForeignKey("feature_views.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("features", JsonDoc, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    *_audit(),
+    UniqueConstraint("feature_view_id", "version"),
+)
+
+feature_view_sources = Table(
+    "feature_view_sources",
+    metadata,
+    Column(
+        "feature_view_version_id", Uuid, ForeignKey("feature_view_versions.id"), primary_key=True
+    ),
+    Column("dataset_version_id", Uuid, ForeignKey("dataset_versions.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("stage", String(20), nullable=False),
+    Column("description", Text),
+    Column("runtime", JsonDoc, nullable=False),
+    Column("hardware", JsonDoc, nullable=False),
+    *_audit(),
+    _states("stage", ("development", "staging", "production"), "stage"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("team_id", Uuid, ForeignKey("teams.id"), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("code", JsonDoc),
+    Column("parameters", JsonDoc, nullable=False),
+    Column("environment_id", Uuid, ForeignKey("environments.id")),
+    *_audit(),
+    UniqueConstraint("team_id", "name"),
+    _states("kind", ("training", "evaluation"), "kind"),
+    _states("status", ("running", "succeeded", "failed"), "status"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", Uuid, ForeignKey("runs.id"), primary_key=True),
+    Column("dataset_version_id", Uuid, ForeignKey("dataset_versions.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("version_id", Uuid, ForeignKey("model_versions.id"), nullable=False, index=True),
+    Column("environment_id", Uuid, ForeignKey("environments.id"), nullable=False),
+    Column("deployed_at", UTCDateTime, nullable=False),
+    Column("retired_at", UTCDateTime),
+    Column("deployed_by", String(200), nullable=False),
+    *_audit(),
+    Index(None, "environment_id", "deployed_at"),
+)
+
+facet_schemas = Table(
+    "facet_schemas",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("team_id", Uuid, ForeignKey("teams.id")),
+    Column("description", Text),
+    Column("json_schema", JsonDoc, nullable=False),
+    Column("migration", JsonDoc),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+facets = Table(
+    "facets",
+    metadata,
+    Column("subject_id", Uuid, primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("schema_version", Integer, nullable=False),
+    Column("producer", String(500)),
+    Column("data", JsonDoc, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(100), nullable=False),
+    Column("subject", String(400), nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("leaf_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("root_hash", String(64), nullable=False),
+)
+
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", Text, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("root_hash", String(64), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+#: Projections, in an order that satisfies foreign keys when filled.
+READ_TABLES: tuple[Table, ...] = (
+    teams,
+    environments,
+    datasets,
+    dataset_versions,
+    feature_views,
+    feature_view_versions,
+    feature_view_sources,
+    runs,
+    run_inputs,
+    models,
+    model_versions,
+    version_inputs,
+    evaluations,
+    metrics,
+    deployments,
+    facet_schemas,
+    facets,
+)

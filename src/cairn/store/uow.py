@@ -1,0 +1,99 @@
+"""The unit of work: one database transaction, the write lock, the events it appends.
+
+Services own transactions (``with store.write(actor) as tx``); repositories never commit.
+Foreign database errors are translated into Cairn's errors here and nowhere else::
+
+    with store.write("alice") as tx:
+        tx.emit(EventDraft(EventType.TEAM_CREATED, "team:risk", {...}))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from cairn.core.errors import Conflict, StorageUnavailable
+from cairn.core.events import EventDraft
+from cairn.store import eventlog
+from cairn.store.engine import WRITE_FLAG
+from cairn.store.projector import project
+
+#: Arbitrary constant naming Cairn's write lock among PostgreSQL advisory locks.
+_PG_WRITE_LOCK = 0x0CA1_2001
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Tx:
+    """A write transaction: read through ``conn``, change state only through :meth:`emit`."""
+
+    def __init__(self, conn: Connection, actor: str, at: datetime) -> None:
+        self.conn = conn
+        self.actor = actor
+        self.at = at
+        self.drafts: list[EventDraft] = []
+
+    def emit(self, draft: EventDraft) -> None:
+        """Record an event and apply it to the read tables at once."""
+        project(self.conn, str(draft.type), draft.payload, self.actor, self.at)
+        self.drafts.append(draft)
+
+
+def _translate(exc: DBAPIError) -> Exception:
+    detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+    if isinstance(exc, IntegrityError):
+        return Conflict(f"the change conflicts with the registry's state: {detail}")
+    if isinstance(exc, OperationalError):
+        return StorageUnavailable(
+            f"the database is unavailable: {detail}", hint="check the registry URL and retry"
+        )
+    return StorageUnavailable(f"the database refused the operation: {detail}")
+
+
+class Store:
+    """The database behind a registry: hands out read connections and write transactions."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.dialect = engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise _translate(exc) from exc
+
+    @contextmanager
+    def write(self, actor: str) -> Iterator[Tx]:
+        """A serialized write transaction whose events are appended to the log on success."""
+        try:
+            with self.engine.connect() as conn:
+                conn.info[WRITE_FLAG] = True
+                try:
+                    with conn.begin():
+                        if self.dialect == "postgresql":
+                            conn.execute(
+                                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK}
+                            )
+                        tx = Tx(conn, actor, self.clock())
+                        yield tx
+                        eventlog.append(conn, tx.drafts, actor, tx.at)
+                finally:
+                    conn.info.pop(WRITE_FLAG, None)
+        except DBAPIError as exc:
+            raise _translate(exc) from exc
+
+    def run_raw(self, statement: str, **params: Any) -> None:
+        """Execute one statement outside the log: maintenance and tests only."""
+        with self.engine.begin() as conn:
+            conn.execute(text(statement), params)
