@@ -29,8 +29,14 @@ class _NeedsReference(Exception):
     """Raised inside the fast path when only the reference encoder is exact."""
 
 
+_SCALARS = (str, int, bool, type(None))
+
+
 def _normalise(value: Any) -> Any:
-    if isinstance(value, float):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is float:
         if not math.isfinite(value):
             raise ValueError("NaN and infinity have no canonical JSON form")
         if value.is_integer():
@@ -40,17 +46,25 @@ def _normalise(value: Any) -> Any:
         if not 1e-4 <= abs(value) < 1e16:
             raise _NeedsReference
         return value
-    if isinstance(value, dict):
+    if kind is dict:
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"object keys must be strings, not {type(key).__name__}")
-            if any(ord(ch) > 0xFFFF for ch in key):
+            if not key.isascii() and max(key) > "\uffff":
                 raise _NeedsReference
-            out[key] = _normalise(item)
+            # Scalars inline: a call per leaf would dominate the cost of encoding an event.
+            out[key] = item if type(item) in _SCALARS else _normalise(item)
         return out
+    if kind is list or kind is tuple:
+        return [item if type(item) in _SCALARS else _normalise(item) for item in value]
+    # Subclasses (enums aside, which encode as their value) go round once as their base type.
+    if isinstance(value, float):
+        return _normalise(float(value))
+    if isinstance(value, dict):
+        return _normalise(dict(value))
     if isinstance(value, list | tuple):
-        return [_normalise(item) for item in value]
+        return _normalise(list(value))
     return value
 
 
@@ -60,6 +74,14 @@ def canonical_json(value: Any) -> bytes:
         return _dumps(_normalise(value)).encode("utf-8")
     except _NeedsReference:
         return bytes(rfc8785.dumps(value))
+
+
+_encode_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def canonical_string(text: str) -> bytes:
+    """A JSON string in canonical form (JCS escapes exactly what ``json`` does here)."""
+    return _encode_string(str(text)).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from cairn.core.canonical import canonical_json
+from cairn.core.canonical import canonical_json, canonical_string
 
 
 class EventType(StrEnum):
@@ -72,19 +72,27 @@ def encode_event(
     type_: str,
     subject: str,
     actor: str,
-    at: datetime,
+    at: datetime | str,
     schema_version: int,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | bytes,
 ) -> bytes:
-    """The canonical bytes of an event: the Merkle leaf input."""
-    return canonical_json(
-        {
-            "seq": seq,
-            "type": type_,
-            "subject": subject,
-            "actor": actor,
-            "at": format_time(at),
-            "schema_version": schema_version,
-            "payload": payload,
-        }
+    """The canonical bytes of an event: the Merkle leaf input.
+
+    ``payload`` may be given already canonically encoded, so the log encodes it only once:
+    the envelope's keys are fixed ASCII, so splicing the payload bytes in at its sorted place
+    yields exactly the canonical encoding of the whole object.
+    """
+    body = payload if isinstance(payload, bytes) else canonical_json(payload)
+    when = at if isinstance(at, str) else format_time(at)
+    return b"".join(
+        (
+            b'{"actor":', canonical_string(actor),
+            b',"at":', canonical_string(when),
+            b',"payload":', body,
+            b',"schema_version":', str(int(schema_version)).encode(),
+            b',"seq":', str(int(seq)).encode(),
+            b',"subject":', canonical_string(subject),
+            b',"type":', canonical_string(type_),
+            b"}",
+        )
     )

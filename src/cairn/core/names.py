@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import StrEnum
 
 from cairn.core.errors import ValidationFailed
@@ -86,6 +87,7 @@ class Ref:
 _NAMESPACED = {Kind.MODEL, Kind.DATASET, Kind.FEATURE_VIEW, Kind.RUN}
 
 
+@lru_cache(maxsize=65_536)
 def parse_ref(text: str, *, kind: Kind | None = None, versioned: bool | None = None) -> Ref:
     """Parse ``kind:ns/name@version`` (the ``kind:`` prefix may be left out if ``kind`` is given).
 

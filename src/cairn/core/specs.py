@@ -6,17 +6,19 @@ Create specs refuse unknown fields; patches carry only the fields the caller set
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from cairn.core.metadata import (
     CodeRef,
     Dependencies,
+    Digest,
     Documentation,
     DocumentationStatus,
     FieldSpec,
+    FiniteFloat,
     Hardware,
     Label,
     Metric,
@@ -89,7 +91,7 @@ class VersionSpec(Spec):
 
     model: str
     artifact_uri: Uri
-    digest: Annotated[str, Field(min_length=1)]
+    digest: Digest
     description: Text | None = None
     run: str | None = None
     inputs: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
@@ -155,8 +157,8 @@ class RunSpec(Spec):
     ref: str
     kind: RunKind = RunKind.TRAINING
     status: RunStatus = RunStatus.RUNNING
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
     code: CodeRef | None = None
     parameters: LabelMap = Field(default_factory=dict)
     inputs: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
@@ -165,7 +167,7 @@ class RunSpec(Spec):
 
 class RunPatch(Spec):
     status: RunStatus = RunStatus.RUNNING
-    ended_at: datetime | None = None
+    ended_at: AwareDatetime | None = None
     parameters: LabelMap = Field(default_factory=dict)
 
 
@@ -187,13 +189,13 @@ class EnvironmentPatch(Spec):
 class DeploymentSpec(Spec):
     version: str
     environment: str
-    at: datetime | None = None
+    at: AwareDatetime | None = None
 
 
 class EvaluationSpec(Spec):
     version: str
     metrics: Annotated[
-        dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,99}$")], float],
+        dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,99}$")], FiniteFloat],
         Field(min_length=1, max_length=1000),
     ]
     dataset: str | None = None

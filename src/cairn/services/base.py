@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import bindparam, select
 
 from cairn.core.errors import NotFound, ValidationFailed
 from cairn.core.names import Kind, Ref, parse_ref
 from cairn.store import tables as t
-from cairn.store.uow import Store
+from cairn.store.uow import Store, Tx
 
 MAX_PAGE = 1000
 
@@ -33,33 +33,40 @@ class Service:
         self.actor = actor
 
 
-def dataset_versions(conn: Connection, refs: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-    """``dataset:team/name@n`` -> (surrogate key, digest) in one query; NotFound names the first."""
-    parsed = {raw: parse_ref(raw, kind=Kind.DATASET, versioned=True) for raw in refs}
-    if not parsed:
-        return {}
-    keys = {(r.namespace, r.name, r.version) for r in parsed.values()}
-    rows = conn.execute(
-        select(
-            t.teams.c.name.label("team"),
-            t.datasets.c.name,
-            t.dataset_versions.c.version,
-            t.dataset_versions.c.id,
-            t.dataset_versions.c.digest,
-        )
-        .join(t.datasets, t.datasets.c.team_id == t.teams.c.id)
-        .join(t.dataset_versions, t.dataset_versions.c.dataset_id == t.datasets.c.id)
-        .where(tuple_(t.teams.c.name, t.datasets.c.name, t.dataset_versions.c.version).in_(keys))
-    ).all()
-    found = {(r.team, r.name, r.version): (r.id, r.digest) for r in rows}
-    out = {}
-    for raw, ref in parsed.items():
-        key = (ref.namespace, ref.name, ref.version)
-        if key not in found:
-            raise NotFound(
-                f"{ref} does not exist", id=str(ref), hint=f"list versions of {ref.unversioned()}"
-            )
-        out[raw] = found[key]
+_DATASET_VERSION = (
+    select(t.dataset_versions.c.id, t.dataset_versions.c.digest)
+    .join(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
+    .join(t.teams, t.teams.c.id == t.datasets.c.team_id)
+    .where(
+        t.teams.c.name == bindparam("team"),
+        t.datasets.c.name == bindparam("name"),
+        t.dataset_versions.c.version == bindparam("version"),
+    )
+)
+
+
+def dataset_versions(tx: Tx, refs: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """``dataset:team/name@n`` -> (surrogate key, digest); NotFound names the first missing.
+
+    A dataset version never changes once written, so answers are remembered after commit.
+    """
+    out: dict[str, tuple[str, str | None]] = {}
+    for raw in refs:
+        ref = parse_ref(raw, kind=Kind.DATASET, versioned=True)
+        key = ("dataset-version", ref)
+        found = tx.store.immutable.get(key) or tx.learned.get(key)
+        if found is None:
+            row = tx.conn.execute(
+                _DATASET_VERSION, {"team": ref.namespace, "name": ref.name, "version": ref.version}
+            ).first()
+            if row is None:
+                raise NotFound(
+                    f"{ref} does not exist",
+                    id=str(ref),
+                    hint=f"list versions of {ref.unversioned()}",
+                )
+            found = tx.learned[key] = (row.id, row.digest)
+        out[raw] = found
     return out
 
 

@@ -186,7 +186,7 @@ class FeatureViewService(Service):
             latest = tx.conn.execute(
                 select(t.feature_views.c.latest_version).where(t.feature_views.c.id == fv_id)
             ).scalar_one()
-            sources = dataset_versions(tx.conn, spec.sources)
+            sources = dataset_versions(tx, spec.sources)
             payload = {
                 "id": new_id(),
                 "feature_view_id": fv_id,

@@ -6,60 +6,22 @@ write transaction: no ``max()+1`` scan, no retry loop, no gaps.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from cairn.core.entities import DatasetInput, EvaluationResult, Model, ModelVersion
-from cairn.core.errors import Conflict, ValidationFailed
+from cairn.core.entities import EvaluationResult, Model, ModelVersion
+from cairn.core.errors import Conflict
 from cairn.core.events import EventDraft, EventType
 from cairn.core.metadata import Metric
-from cairn.core.names import Kind, Ref, canonical_name, parse_ref
+from cairn.core.names import Kind, canonical_name, parse_ref
 from cairn.core.specs import EvaluationSpec, ModelPatch, ModelSpec, VersionPatch, VersionSpec
 from cairn.services.base import Service, dataset_versions, new_id, page_size
+from cairn.services.registration import Registration, evaluations_payload
 from cairn.services.schemas import resolve_facets, upgraded
 from cairn.store import lookup, reads
 from cairn.store import tables as t
-from cairn.store.uow import Tx
-
-
-def _model_row(conn: Connection, ref: Ref) -> Any:
-    row = conn.execute(
-        select(t.models.c.id, t.models.c.latest_version)
-        .join(t.teams, t.teams.c.id == t.models.c.team_id)
-        .where(t.teams.c.name == ref.namespace, t.models.c.name == ref.name)
-    ).first()
-    if row is None:
-        lookup.entity_id(conn, ref.unversioned())
-    return row
-
-
-def _evaluations(
-    metrics: Sequence[Metric], dsv: dict[str, tuple[str, str | None]], runs: dict[str, str]
-) -> list[dict[str, Any]]:
-    """Group metrics into one evaluation per (dataset, slice, run)."""
-    groups: dict[tuple[str | None, str, str | None], dict[str, float]] = defaultdict(dict)
-    for m in metrics:
-        bucket = groups[(m.dataset, m.slice, m.run)]
-        if m.name in bucket:
-            raise ValidationFailed(
-                f"metric {m.name!r} is given twice for the same dataset and slice",
-                field="metrics",
-                rule="unique",
-            )
-        bucket[m.name] = m.value
-    return [
-        {
-            "id": new_id(),
-            "dataset_version_id": dsv[d][0] if d else None,
-            "slice": s,
-            "run_id": runs[r] if r else None,
-            "metrics": values,
-        }
-        for (d, s, r), values in groups.items()
-    ]
 
 
 class ModelService(Service):
@@ -133,94 +95,9 @@ class ModelService(Service):
 
     def register_many(self, specs: Sequence[VersionSpec]) -> list[ModelVersion]:
         """Register versions in one transaction: all of them or none."""
-        refs = [parse_ref(s.model, kind=Kind.MODEL, versioned=False) for s in specs]
         with self.store.write(self.actor) as tx:
-            counters: dict[Ref, tuple[str, int]] = {}
-            return [
-                self._register_one(tx, spec, ref, counters)
-                for spec, ref in zip(specs, refs, strict=True)
-            ]
-
-    def _existing(self, tx: Tx, model_id: str, spec: VersionSpec, ref: Ref) -> ModelVersion | None:
-        if spec.idempotency_key is None:
-            return None
-        row = tx.conn.execute(
-            select(t.model_versions.c.id, t.model_versions.c.digest).where(
-                t.model_versions.c.model_id == model_id,
-                t.model_versions.c.idempotency_key == spec.idempotency_key,
-            )
-        ).first()
-        if row is None:
-            return None
-        if row.digest != spec.digest:
-            raise Conflict(
-                f"idempotency key {spec.idempotency_key!r} of {ref} was used for another artifact",
-                hint="use a new idempotency key for a new artifact",
-            )
-        return reads.versions(
-            tx.conn, reads.version_query().where(t.model_versions.c.id == row.id)
-        )[0]
-
-    def _register_one(
-        self, tx: Tx, spec: VersionSpec, ref: Ref, counters: dict[Ref, tuple[str, int]]
-    ) -> ModelVersion:
-        if ref not in counters:
-            row = _model_row(tx.conn, ref)
-            counters[ref] = (row.id, row.latest_version)
-        model_id, latest = counters[ref]
-        existing = self._existing(tx, model_id, spec, ref)
-        if existing:
-            return existing
-        dsv = dataset_versions(
-            tx.conn, [*spec.inputs, *(m.dataset for m in spec.metrics if m.dataset)]
-        )
-        run_refs = {r for r in [spec.run, *(m.run for m in spec.metrics)] if r}
-        runs = {
-            r: lookup.entity_id(tx.conn, parse_ref(r, kind=Kind.RUN, versioned=False))
-            for r in run_refs
-        }
-        version = latest + 1
-        counters[ref] = (model_id, version)
-        payload = {
-            "id": new_id(),
-            "model_id": model_id,
-            "version": version,
-            "artifact_uri": spec.artifact_uri,
-            "digest": spec.digest,
-            "description": spec.description,
-            "run_id": runs.get(spec.run) if spec.run else None,
-            "dependencies": spec.dependencies.model_dump(mode="json"),
-            "tags": spec.tags,
-            "labels": spec.labels,
-            "idempotency_key": spec.idempotency_key,
-            "inputs": [{"dataset_version_id": dsv[i][0], "digest": dsv[i][1]} for i in spec.inputs],
-            "evaluations": _evaluations(spec.metrics, dsv, runs),
-        }
-        facets = resolve_facets(tx.conn, spec.facets)
-        payload["facets"] = facets
-        subject = f"{ref}@{version}"
-        tx.emit(EventDraft(EventType.VERSION_REGISTERED, subject, payload))
-        return ModelVersion(
-            id=subject,
-            model=str(ref),
-            version=version,
-            artifact_uri=spec.artifact_uri,
-            digest=spec.digest,
-            description=spec.description,
-            run=spec.run,
-            inputs=[
-                DatasetInput(id=str(parse_ref(i, kind=Kind.DATASET)), digest=dsv[i][1])
-                for i in spec.inputs
-            ],
-            metrics=list(spec.metrics),
-            dependencies=spec.dependencies,
-            tags=spec.tags,
-            labels=spec.labels,
-            facets=reads.facet_models(facets),
-            registered_by=self.actor,
-            created_at=tx.at,
-            updated_at=tx.at,
-        )
+            registration = Registration(tx)
+            return [registration.register(spec) for spec in specs]
 
     def get_version(self, raw: str) -> ModelVersion:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=True)
@@ -287,13 +164,13 @@ class ModelService(Service):
         ]
         with self.store.write(self.actor) as tx:
             version_id = lookup.entity_id(tx.conn, ref)
-            dsv = dataset_versions(tx.conn, [spec.dataset] if spec.dataset else [])
+            dsv = dataset_versions(tx, [spec.dataset] if spec.dataset else [])
             runs = (
                 {spec.run: lookup.entity_id(tx.conn, parse_ref(spec.run, kind=Kind.RUN))}
                 if spec.run
                 else {}
             )
-            evaluation = _evaluations(metrics, dsv, runs)[0]
+            evaluation = evaluations_payload(metrics, dsv, runs)[0]
             tx.emit(
                 EventDraft(
                     EventType.EVALUATION_RECORDED,

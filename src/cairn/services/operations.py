@@ -29,7 +29,7 @@ class RunService(Service):
                 select(t.runs.c.id).where(t.runs.c.team_id == team_id, t.runs.c.name == ref.name)
             ).first():
                 raise Conflict(f"{ref} already exists", id=str(ref))
-            inputs = dataset_versions(tx.conn, spec.inputs)
+            inputs = dataset_versions(tx, spec.inputs)
             env_id = (
                 lookup.environment_id(tx.conn, _env_name(spec.environment))
                 if spec.environment
@@ -170,6 +170,10 @@ class DeploymentService(Service):
             )[0]
 
     def retire(self, deployment: str, at: datetime | None = None) -> Deployment:
+        if at is not None and at.tzinfo is None:
+            raise ValidationFailed(
+                "the retirement time needs a timezone", field="at", rule="timezone"
+            )
         deployment_id = deployment.removeprefix("deployment:")
         with self.store.write(self.actor) as tx:
             found = reads.deployments(

@@ -51,6 +51,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         "PRAGMA busy_timeout=60000",
         "PRAGMA cache_size=-65536",
         "PRAGMA temp_store=MEMORY",
+        "PRAGMA wal_autocheckpoint=20000",
     ):
         cursor.execute(pragma)
     cursor.close()

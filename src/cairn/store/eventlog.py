@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from cairn.core.canonical import canonical_json
 from cairn.core.entities import Event, LogHead, LogProblem, LogReport
@@ -20,6 +20,14 @@ from cairn.core.merkle import GENESIS_CHAIN, Frontier, chain_hash, leaf_hash
 from cairn.store.tables import events, log_state
 
 _CHECK_BATCH = 5_000
+_READ_HEAD = select(log_state)
+_APPEND = insert(events)
+_ADVANCE_HEAD = update(log_state).values(
+    size=bindparam("size"),
+    frontier=bindparam("frontier"),
+    chain_hash=bindparam("chain_hash"),
+    root_hash=bindparam("root_hash"),
+)
 
 
 def head(conn: Connection) -> LogHead:
@@ -33,14 +41,16 @@ def append(
     """Append ``drafts`` in order; return the stored rows."""
     if not drafts:
         return []
-    state = conn.execute(select(log_state)).one()
+    state = conn.execute(_READ_HEAD).one()
     frontier = Frontier.decode(state.size, state.frontier)
     chain = bytes.fromhex(state.chain_hash)
     rows = []
+    when = format_time(at)
     for offset, draft in enumerate(drafts):
         seq = state.size + 1 + offset
+        payload = canonical_json(draft.payload)
         encoded = encode_event(
-            seq, draft.type, draft.subject, actor, at, draft.schema_version, draft.payload
+            seq, str(draft.type), draft.subject, actor, when, draft.schema_version, payload
         )
         leaf = leaf_hash(encoded)
         frontier = frontier.append(leaf)
@@ -51,22 +61,23 @@ def append(
                 "type": str(draft.type),
                 "subject": draft.subject,
                 "actor": actor,
-                "at": format_time(at),
+                "at": when,
                 "schema_version": draft.schema_version,
-                "payload": canonical_json(draft.payload).decode("utf-8"),
+                "payload": payload.decode("utf-8"),
                 "leaf_hash": leaf.hex(),
                 "chain_hash": chain.hex(),
                 "root_hash": frontier.root().hex(),
             }
         )
-    conn.execute(insert(events), rows)
+    conn.execute(_APPEND, rows)
     conn.execute(
-        update(log_state).values(
-            size=frontier.size,
-            frontier=frontier.encode(),
-            chain_hash=chain.hex(),
-            root_hash=rows[-1]["root_hash"],
-        )
+        _ADVANCE_HEAD,
+        {
+            "size": frontier.size,
+            "frontier": frontier.encode(),
+            "chain_hash": chain.hex(),
+            "root_hash": rows[-1]["root_hash"],
+        },
     )
     return rows
 

@@ -7,17 +7,32 @@ version numbers); times come from the event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, insert, update
+from sqlalchemy import Connection, Date, Insert, Table, Update, bindparam, insert, update
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
 from cairn.store.types import UTCDateTime
 
 Handler = Callable[[Connection, dict[str, Any], str, datetime], None]
+
+
+@cache
+def _insert(table: Table) -> Insert:
+    # One statement object per table: executing it with parameter dicts hits SQLAlchemy's
+    # compiled cache, where ``.values(row)`` would rebuild and re-key the statement every time.
+    return insert(table)
+
+
+@cache
+def _bump_latest(parent: Table) -> Update:
+    return (
+        update(parent).where(parent.c.id == bindparam("_id")).values(latest_version=bindparam("_v"))
+    )
 
 
 def _column_value(table: Table, name: str, value: Any) -> Any:
@@ -31,8 +46,20 @@ def _column_value(table: Table, name: str, value: Any) -> Any:
     return value
 
 
+@cache
+def _columns(table: Table) -> tuple[frozenset[str], frozenset[str]]:
+    """(all column names, names of date and time columns) of ``table``."""
+    temporal = {c.name for c in table.c if isinstance(c.type, UTCDateTime | Date)}
+    return frozenset(table.c.keys()), frozenset(temporal)
+
+
 def _row(table: Table, payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: _column_value(table, k, v) for k, v in payload.items() if k in table.c}
+    names, temporal = _columns(table)
+    return {
+        k: _column_value(table, k, v) if k in temporal else v
+        for k, v in payload.items()
+        if k in names
+    }
 
 
 def _create(table: Table) -> Handler:
@@ -40,7 +67,7 @@ def _create(table: Table) -> Handler:
         row = _row(table, payload)
         if "created_at" in table.c:
             row.update(created_at=at, updated_at=at, revision=1)
-        conn.execute(insert(table).values(row))
+        conn.execute(_insert(table), row)
         _put_facets(conn, payload["id"], payload.get("facets"))
 
     return handler
@@ -56,20 +83,27 @@ def _update(table: Table) -> Handler:
     return handler
 
 
+def _facet_rows(subject_id: str, facets: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "subject_id": subject_id,
+            "name": name,
+            "schema_version": facet["schema_version"],
+            "producer": facet.get("producer"),
+            "data": facet["data"],
+        }
+        for name, facet in (facets or {}).items()
+    ]
+
+
 def _put_facets(conn: Connection, subject_id: str, facets: dict[str, Any] | None) -> None:
-    for name, facet in (facets or {}).items():
+    for row in _facet_rows(subject_id, facets):
         conn.execute(
-            t.facets.delete().where(t.facets.c.subject_id == subject_id, t.facets.c.name == name)
-        )
-        conn.execute(
-            insert(t.facets).values(
-                subject_id=subject_id,
-                name=name,
-                schema_version=facet["schema_version"],
-                producer=facet.get("producer"),
-                data=facet["data"],
+            t.facets.delete().where(
+                t.facets.c.subject_id == subject_id, t.facets.c.name == row["name"]
             )
         )
+        conn.execute(_insert(t.facets), row)
 
 
 def _links(conn: Connection, table: Table, owner: str, owner_id: str, ids: list[str]) -> None:
@@ -77,57 +111,86 @@ def _links(conn: Connection, table: Table, owner: str, owner_id: str, ids: list[
         rows = [
             {owner: owner_id, "dataset_version_id": ref, "position": i} for i, ref in enumerate(ids)
         ]
-        conn.execute(insert(table), rows)
+        conn.execute(_insert(table), rows)
+
+
+def _evaluation_row(
+    version_id: str, ev: dict[str, Any], actor: str, at: datetime
+) -> dict[str, Any]:
+    return {
+        "id": ev["id"],
+        "version_id": version_id,
+        "dataset_version_id": ev.get("dataset_version_id"),
+        "slice": ev.get("slice", ""),
+        "run_id": ev.get("run_id"),
+        "recorded_by": actor,
+        "recorded_at": at,
+    }
+
+
+def _metric_rows(version_id: str, ev: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"evaluation_id": ev["id"], "name": name, "version_id": version_id, "value": value}
+        for name, value in ev["metrics"].items()
+    ]
 
 
 def _evaluation(
     conn: Connection, version_id: str, ev: dict[str, Any], actor: str, at: datetime
 ) -> None:
-    conn.execute(
-        insert(t.evaluations).values(
-            id=ev["id"],
-            version_id=version_id,
-            dataset_version_id=ev.get("dataset_version_id"),
-            slice=ev.get("slice", ""),
-            run_id=ev.get("run_id"),
-            recorded_by=actor,
-            recorded_at=at,
+    conn.execute(_insert(t.evaluations), _evaluation_row(version_id, ev, actor, at))
+    conn.execute(_insert(t.metrics), _metric_rows(version_id, ev))
+
+
+def project_versions(
+    conn: Connection, batch: Sequence[tuple[dict[str, Any], str, datetime]]
+) -> None:
+    """Apply many ``model_version.registered`` events with one ``executemany`` per table.
+
+    Registration is the hot path (and a rebuild replays millions of them): statements per
+    version would cost far more than the rows themselves.
+    """
+    versions: list[dict[str, Any]] = []
+    inputs: list[dict[str, Any]] = []
+    evaluations: list[dict[str, Any]] = []
+    metrics: list[dict[str, Any]] = []
+    facets: list[dict[str, Any]] = []
+    latest: dict[str, int] = {}
+    for payload, actor, at in batch:
+        version_id = payload["id"]
+        row = _row(t.model_versions, payload)
+        row.update(registered_by=actor, created_at=at, updated_at=at, revision=1)
+        versions.append(row)
+        latest[payload["model_id"]] = max(latest.get(payload["model_id"], 0), payload["version"])
+        inputs.extend(
+            {
+                "version_id": version_id,
+                "dataset_version_id": item["dataset_version_id"],
+                "position": i,
+                "digest": item.get("digest"),
+            }
+            for i, item in enumerate(payload.get("inputs", []))
         )
-    )
-    rows = [
-        {"evaluation_id": ev["id"], "name": name, "version_id": version_id, "value": value}
-        for name, value in ev["metrics"].items()
-    ]
-    conn.execute(insert(t.metrics), rows)
+        for ev in payload.get("evaluations", []):
+            evaluations.append(_evaluation_row(version_id, ev, actor, at))
+            metrics.extend(_metric_rows(version_id, ev))
+        facets.extend(_facet_rows(version_id, payload.get("facets")))
+    for table, rows in (
+        (t.model_versions, versions),
+        (t.version_inputs, inputs),
+        (t.evaluations, evaluations),
+        (t.metrics, metrics),
+        (t.facets, facets),
+    ):
+        if rows:
+            conn.execute(_insert(table), rows)
+    conn.execute(_bump_latest(t.models), [{"_id": k, "_v": v} for k, v in latest.items()])
 
 
 def _version_registered(
     conn: Connection, payload: dict[str, Any], actor: str, at: datetime
 ) -> None:
-    row = _row(t.model_versions, payload)
-    row.update(registered_by=actor, created_at=at, updated_at=at, revision=1)
-    conn.execute(insert(t.model_versions).values(row))
-    conn.execute(
-        update(t.models)
-        .where(t.models.c.id == payload["model_id"])
-        .values(latest_version=payload["version"])
-    )
-    if payload.get("inputs"):
-        conn.execute(
-            insert(t.version_inputs),
-            [
-                {
-                    "version_id": payload["id"],
-                    "dataset_version_id": item["dataset_version_id"],
-                    "position": i,
-                    "digest": item.get("digest"),
-                }
-                for i, item in enumerate(payload["inputs"])
-            ],
-        )
-    for evaluation in payload.get("evaluations", []):
-        _evaluation(conn, payload["id"], evaluation, actor, at)
-    _put_facets(conn, payload["id"], payload.get("facets"))
+    project_versions(conn, [(payload, actor, at)])
 
 
 def _versioned_child(table: Table, parent: Table, parent_key: str) -> Handler:
@@ -135,11 +198,7 @@ def _versioned_child(table: Table, parent: Table, parent_key: str) -> Handler:
 
     def handler(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
         create(conn, {**payload, "created_by": actor}, actor, at)
-        conn.execute(
-            update(parent)
-            .where(parent.c.id == payload[parent_key])
-            .values(latest_version=payload["version"])
-        )
+        conn.execute(_bump_latest(parent), {"_id": payload[parent_key], "_v": payload["version"]})
 
     return handler
 

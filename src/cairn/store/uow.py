@@ -9,7 +9,7 @@ Foreign database errors are translated into Cairn's errors here and nowhere else
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -18,13 +18,14 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from cairn.core.errors import Conflict, StorageUnavailable
-from cairn.core.events import EventDraft
+from cairn.core.events import EventDraft, EventType
 from cairn.store import eventlog
 from cairn.store.engine import WRITE_FLAG
-from cairn.store.projector import project
+from cairn.store.projector import project, project_versions
 
 #: Arbitrary constant naming Cairn's write lock among PostgreSQL advisory locks.
 _PG_WRITE_LOCK = 0x0CA1_2001
+_MEMO_LIMIT = 100_000
 
 
 def utc_now() -> datetime:
@@ -34,16 +35,35 @@ def utc_now() -> datetime:
 class Tx:
     """A write transaction: read through ``conn``, change state only through :meth:`emit`."""
 
-    def __init__(self, conn: Connection, actor: str, at: datetime) -> None:
+    def __init__(self, store: Store, conn: Connection, actor: str, at: datetime) -> None:
+        self.store = store
         self.conn = conn
         self.actor = actor
         self.at = at
         self.drafts: list[EventDraft] = []
+        self.learned: dict[Hashable, Any] = {}
+        self.pending: list[dict[str, Any]] = []
 
     def emit(self, draft: EventDraft) -> None:
         """Record an event and apply it to the read tables at once."""
+        self.flush()
         project(self.conn, str(draft.type), draft.payload, self.actor, self.at)
         self.drafts.append(draft)
+
+    def emit_registration(self, draft: EventDraft) -> None:
+        """Record a version registration, applied in bulk at :meth:`flush` or commit.
+
+        Until then its rows are not visible to reads in this transaction, which the
+        registration path does not need: it tracks counters and idempotency keys itself.
+        """
+        assert draft.type is EventType.VERSION_REGISTERED
+        self.pending.append(draft.payload)
+        self.drafts.append(draft)
+
+    def flush(self) -> None:
+        if self.pending:
+            project_versions(self.conn, [(p, self.actor, self.at) for p in self.pending])
+            self.pending.clear()
 
 
 def _translate(exc: DBAPIError) -> Exception:
@@ -64,6 +84,15 @@ class Store:
         self.engine = engine
         self.clock = clock
         self.dialect = engine.dialect.name
+        # Facts that never change once committed (the key of a dataset version, say), so
+        # lookups on the hot path can skip the database. Filled only after a commit, so a
+        # rolled-back transaction cannot leave a phantom behind.
+        self.immutable: dict[Hashable, Any] = {}
+
+    def remember(self, learned: dict[Hashable, Any]) -> None:
+        if len(self.immutable) > _MEMO_LIMIT:
+            self.immutable.clear()
+        self.immutable.update(learned)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -85,9 +114,11 @@ class Store:
                             conn.execute(
                                 text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK}
                             )
-                        tx = Tx(conn, actor, self.clock())
+                        tx = Tx(self, conn, actor, self.clock())
                         yield tx
+                        tx.flush()
                         eventlog.append(conn, tx.drafts, actor, tx.at)
+                    self.remember(tx.learned)
                 finally:
                     conn.info.pop(WRITE_FLAG, None)
         except DBAPIError as exc:

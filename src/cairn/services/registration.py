@@ -1,0 +1,189 @@
+"""Registering model versions: gapless numbering, idempotency, all-or-none batches.
+
+Version numbers come from a counter on the model row, read and bumped inside the serialized
+write transaction: no ``max()+1`` scan, no retry loop, no gaps. Registrations are applied to
+the read tables in bulk when the batch ends (see ``Tx.emit_registration``), so this module
+keeps its own view of counters and idempotency keys for the batch in flight.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from cairn.core.entities import DatasetInput, ModelVersion
+from cairn.core.errors import Conflict, ValidationFailed
+from cairn.core.events import EventDraft, EventType
+from cairn.core.metadata import Metric
+from cairn.core.names import Kind, Ref, parse_ref
+from cairn.core.specs import VersionSpec
+from cairn.services.base import dataset_versions, new_id
+from cairn.services.schemas import resolve_facets
+from cairn.store import lookup, reads
+from cairn.store import tables as t
+from cairn.store.uow import Tx
+
+_MODEL_COUNTER = (
+    select(t.models.c.id, t.models.c.latest_version)
+    .join(t.teams, t.teams.c.id == t.models.c.team_id)
+    .where(t.teams.c.name == bindparam("team"), t.models.c.name == bindparam("name"))
+)
+_BY_IDEMPOTENCY_KEY = select(t.model_versions.c.id, t.model_versions.c.digest).where(
+    t.model_versions.c.model_id == bindparam("model_id"),
+    t.model_versions.c.idempotency_key == bindparam("key"),
+)
+
+
+def evaluations_payload(
+    metrics: Sequence[Metric], dsv: dict[str, tuple[str, str | None]], runs: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Group metrics into one evaluation per (dataset, slice, run)."""
+    groups: dict[tuple[str | None, str, str | None], dict[str, float]] = defaultdict(dict)
+    for m in metrics:
+        bucket = groups[(m.dataset, m.slice, m.run)]
+        if m.name in bucket:
+            raise ValidationFailed(
+                f"metric {m.name!r} is given twice for the same dataset and slice",
+                field="metrics",
+                rule="unique",
+            )
+        bucket[m.name] = m.value
+    return [
+        {
+            "id": new_id(),
+            "dataset_version_id": dsv[d][0] if d else None,
+            "slice": s,
+            "run_id": runs[r] if r else None,
+            "metrics": values,
+        }
+        for (d, s, r), values in groups.items()
+    ]
+
+
+def _canonical(raw: str | None, kind: Kind) -> str | None:
+    return str(parse_ref(raw, kind=kind)) if raw else None
+
+
+def _canonical_metric(metric: Metric) -> Metric:
+    if metric.dataset is None and metric.run is None:
+        return metric
+    return metric.model_copy(
+        update={
+            "dataset": _canonical(metric.dataset, Kind.DATASET),
+            "run": _canonical(metric.run, Kind.RUN),
+        }
+    )
+
+
+class Registration:
+    """One write transaction's worth of version registrations."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+        self.counters: dict[Ref, tuple[str, int]] = {}
+        self.keyed: dict[tuple[str, str], ModelVersion] = {}
+
+    def register(self, spec: VersionSpec) -> ModelVersion:
+        ref = parse_ref(spec.model, kind=Kind.MODEL, versioned=False)
+        model_id, latest = self._counter(ref)
+        existing = self._existing(model_id, spec, ref)
+        if existing:
+            return existing
+        dsv = dataset_versions(
+            self.tx, [*spec.inputs, *(m.dataset for m in spec.metrics if m.dataset)]
+        )
+        runs = {
+            r: lookup.entity_id(self.tx.conn, parse_ref(r, kind=Kind.RUN, versioned=False))
+            for r in {spec.run, *(m.run for m in spec.metrics)}
+            if r
+        }
+        version = latest + 1
+        facets = resolve_facets(self.tx.conn, spec.facets)
+        payload = {
+            "id": new_id(),
+            "model_id": model_id,
+            "version": version,
+            "artifact_uri": spec.artifact_uri,
+            "digest": spec.digest,
+            "description": spec.description,
+            "run_id": runs[spec.run] if spec.run else None,
+            "dependencies": spec.dependencies.model_dump(mode="json"),
+            "tags": spec.tags,
+            "labels": spec.labels,
+            "idempotency_key": spec.idempotency_key,
+            "inputs": [{"dataset_version_id": dsv[i][0], "digest": dsv[i][1]} for i in spec.inputs],
+            "evaluations": evaluations_payload(spec.metrics, dsv, runs),
+            "facets": facets,
+        }
+        subject = f"{ref}@{version}"
+        self.tx.emit_registration(EventDraft(EventType.VERSION_REGISTERED, subject, payload))
+        self.counters[ref] = (model_id, version)
+        registered = self._result(spec, ref, version, dsv, facets)
+        if spec.idempotency_key is not None:
+            self.keyed[(model_id, spec.idempotency_key)] = registered
+        return registered
+
+    def _counter(self, ref: Ref) -> tuple[str, int]:
+        if ref not in self.counters:
+            row = self.tx.conn.execute(
+                _MODEL_COUNTER, {"team": ref.namespace, "name": ref.name}
+            ).first()
+            if row is None:
+                lookup.entity_id(self.tx.conn, ref)  # raises NotFound naming what is missing
+                raise AssertionError("unreachable: the model lookup above raises")
+            self.counters[ref] = (row.id, row.latest_version)
+        return self.counters[ref]
+
+    def _existing(self, model_id: str, spec: VersionSpec, ref: Ref) -> ModelVersion | None:
+        key = spec.idempotency_key
+        if key is None:
+            return None
+        found = self.keyed.get((model_id, key))
+        if found is None:
+            row = self.tx.conn.execute(
+                _BY_IDEMPOTENCY_KEY, {"model_id": model_id, "key": key}
+            ).first()
+            if row is None:
+                return None
+            query = reads.version_query().where(t.model_versions.c.id == row.id)
+            found = reads.versions(self.tx.conn, query)[0]
+        if found.digest != spec.digest:
+            raise Conflict(
+                f"idempotency key {key!r} of {ref} was already used for another artifact",
+                hint="use a new idempotency key for a new artifact",
+            )
+        return found
+
+    def _result(
+        self,
+        spec: VersionSpec,
+        ref: Ref,
+        version: int,
+        dsv: dict[str, tuple[str, str | None]],
+        facets: dict[str, Any],
+    ) -> ModelVersion:
+        """The registered version as a read would return it, without reading it back."""
+        return ModelVersion(
+            id=f"{ref}@{version}",
+            model=str(ref),
+            version=version,
+            artifact_uri=spec.artifact_uri,
+            digest=spec.digest,
+            description=spec.description,
+            run=_canonical(spec.run, Kind.RUN),
+            inputs=[
+                DatasetInput(id=str(_canonical(i, Kind.DATASET)), digest=dsv[i][1])
+                for i in spec.inputs
+            ],
+            metrics=[_canonical_metric(m) for m in spec.metrics],
+            dependencies=spec.dependencies,
+            tags=spec.tags,
+            labels=spec.labels,
+            facets=reads.facet_models(facets),
+            registered_by=self.tx.actor,
+            created_at=self.tx.at,
+            updated_at=self.tx.at,
+        )
