@@ -134,6 +134,18 @@ class LocalRegistry:
         tags: Sequence[str] = (),
         idempotency_key: str | None = None,
     ) -> e.ModelVersion:
+        extra = dict(metadata or {})
+        clash = sorted(
+            set(extra)
+            & {"model", "artifact_uri", "digest", "inputs", "metrics", "tags", "idempotency_key"}
+        )
+        if clash:
+            raise ValidationFailed(
+                f"metadata repeats {', '.join(clash)}, which are arguments of register_version",
+                field="metadata",
+                rule="duplicate",
+                hint="pass them as arguments only",
+            )
         spec = build(
             s.VersionSpec,
             model=model,
@@ -143,7 +155,7 @@ class LocalRegistry:
             metrics=metrics_input(metrics),
             tags=list(tags),
             idempotency_key=idempotency_key,
-            **dict(metadata or {}),
+            **extra,
         )
         return self._models.register(spec)
 

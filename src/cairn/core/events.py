@@ -86,13 +86,20 @@ def encode_event(
     when = at if isinstance(at, str) else format_time(at)
     return b"".join(
         (
-            b'{"actor":', canonical_string(actor),
-            b',"at":', canonical_string(when),
-            b',"payload":', body,
-            b',"schema_version":', str(int(schema_version)).encode(),
-            b',"seq":', str(int(seq)).encode(),
-            b',"subject":', canonical_string(subject),
-            b',"type":', canonical_string(type_),
+            b'{"actor":',
+            canonical_string(actor),
+            b',"at":',
+            canonical_string(when),
+            b',"payload":',
+            body,
+            b',"schema_version":',
+            str(int(schema_version)).encode(),
+            b',"seq":',
+            str(int(seq)).encode(),
+            b',"subject":',
+            canonical_string(subject),
+            b',"type":',
+            canonical_string(type_),
             b"}",
         )
     )

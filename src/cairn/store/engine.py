@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from cairn.core.errors import ValidationFailed
+from cairn.core.errors import StorageUnavailable, ValidationFailed
 
 DB_FILENAME = "registry.db"
 WRITE_FLAG = "cairn.write"
@@ -36,7 +36,13 @@ def resolve_url(target: str | Path) -> str:
     path = Path(text).expanduser()
     if path.suffix not in {".db", ".sqlite", ".sqlite3"}:
         path = path / DB_FILENAME
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"cannot create the registry folder {str(path.parent)!r}: {exc.strerror}",
+            hint="choose a folder you can write to (CAIRN_HOME or --registry)",
+        ) from None
     return f"sqlite:///{path.resolve()}"
 
 

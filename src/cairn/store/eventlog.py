@@ -11,17 +11,17 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from cairn.core.canonical import canonical_json
 from cairn.core.entities import Event, LogHead, LogProblem, LogReport
 from cairn.core.events import EventDraft, encode_event, format_time, parse_time
 from cairn.core.merkle import GENESIS_CHAIN, Frontier, chain_hash, leaf_hash
+from cairn.store.bulk import insert_rows
 from cairn.store.tables import events, log_state
 
 _CHECK_BATCH = 5_000
 _READ_HEAD = select(log_state)
-_APPEND = insert(events)
 _ADVANCE_HEAD = update(log_state).values(
     size=bindparam("size"),
     frontier=bindparam("frontier"),
@@ -69,7 +69,7 @@ def append(
                 "root_hash": frontier.root().hex(),
             }
         )
-    conn.execute(_APPEND, rows)
+    insert_rows(conn, events, rows)
     conn.execute(
         _ADVANCE_HEAD,
         {

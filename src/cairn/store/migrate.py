@@ -7,6 +7,9 @@ query, which keeps CLI start-up fast.
 from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from cairn.core.errors import StorageUnavailable
 
 #: The newest migration; tests/store/test_migrations.py keeps it equal to Alembic's head.
 SCHEMA_HEAD = "0001"
@@ -33,5 +36,13 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 
 
 def ensure_current(engine: Engine) -> None:
-    if current_revision(engine) != SCHEMA_HEAD:
-        upgrade(engine)
+    """Migrate if the schema is behind; a database that cannot be opened is StorageUnavailable."""
+    try:
+        if current_revision(engine) != SCHEMA_HEAD:
+            upgrade(engine)
+    except DBAPIError as exc:
+        detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        raise StorageUnavailable(
+            f"cannot open the registry database: {detail}",
+            hint="check the registry URL, and that the file is a Cairn registry",
+        ) from None

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Date, Insert, Table, Update, bindparam, inser
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
+from cairn.store.bulk import insert_rows
 from cairn.store.types import UTCDateTime
 
 Handler = Callable[[Connection, dict[str, Any], str, datetime], None]
@@ -182,8 +183,7 @@ def project_versions(
         (t.metrics, metrics),
         (t.facets, facets),
     ):
-        if rows:
-            conn.execute(_insert(table), rows)
+        insert_rows(conn, table, rows)
     conn.execute(_bump_latest(t.models), [{"_id": k, "_v": v} for k, v in latest.items()])
 
 

@@ -1,0 +1,56 @@
+"""Where the registry is and who is acting, from global options or the environment.
+
+The environment is read here and nowhere else in Cairn::
+
+    with open_registry() as registry:
+        registry.get_model("fraud/churn")
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cairn.local import LocalRegistry
+
+
+@dataclass
+class Settings:
+    """Global options of one invocation; reset by the app callback every time."""
+
+    registry: str | None = None
+    actor: str | None = None
+
+
+SETTINGS = Settings()
+
+
+def home() -> str:
+    """The registry folder used when no ``--registry``/``CAIRN_REGISTRY`` is given."""
+    return os.environ.get("CAIRN_HOME") or ".cairn"
+
+
+def target() -> str:
+    """The folder, database file or URL to open."""
+    return SETTINGS.registry or home()
+
+
+def actor() -> str:
+    return SETTINGS.actor or f"user:{getpass.getuser()}"
+
+
+@contextmanager
+def open_registry() -> Iterator[LocalRegistry]:
+    """Open (creating or migrating if needed) the registry and close it afterwards."""
+    import cairn
+
+    registry = cairn.connect(target(), actor=actor())
+    try:
+        yield registry
+    finally:
+        registry.close()
