@@ -82,8 +82,42 @@ def check_migration(ops: list[dict[str, Any]]) -> None:
             )
 
 
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _unsafe_integer(data: Any, path: str = "") -> str | None:
+    """Path of the first integer that JSON readers using doubles would round, if any."""
+    if isinstance(data, int) and not isinstance(data, bool):
+        return path if abs(data) > MAX_SAFE_INTEGER else None
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for key, item in items:
+        found = _unsafe_integer(item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def validate(schema_ref: str, json_schema: dict[str, Any], data: Any) -> None:
-    """Raise :class:`ValidationFailed` naming field, rule and schema if ``data`` breaks it."""
+    """Raise :class:`ValidationFailed` naming field, rule and schema if ``data`` breaks it.
+
+    Integers beyond ±(2**53 - 1) are refused whatever the schema says: RFC 8785 encodes
+    numbers as IEEE doubles, so they would not survive canonical encoding exactly.
+    """
+    unsafe = _unsafe_integer(data)
+    if unsafe is not None:
+        field = unsafe.lstrip(".") or "(root)"
+        raise ValidationFailed(
+            f"{schema_ref}{unsafe}: integer is larger than 2**53 - 1 (rule 'safe-integer')",
+            field=field,
+            rule="safe-integer",
+            schema=schema_ref,
+        )
     validator = Draft202012Validator(json_schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:

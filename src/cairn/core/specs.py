@@ -131,7 +131,7 @@ class DatasetVersionSpec(Spec):
     uri: Uri | None = None
     digest: str | None = None
     fields: Annotated[list[FieldSpec], Field(max_length=10_000)] = Field(default_factory=list)
-    row_count: Annotated[int, Field(ge=0)] | None = None
+    row_count: Annotated[int, Field(ge=0, le=2**53 - 1)] | None = None
 
 
 class FeatureViewSpec(Spec):

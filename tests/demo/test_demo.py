@@ -1,0 +1,119 @@
+"""The demo seeds a realistic registry through the SDK and leaves a sound log behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from cairn.core.metadata import Metric
+from cairn.demo import DEMO_TODAY, DemoSummary, seed
+from cairn.local import LocalRegistry
+
+Seeded = tuple[LocalRegistry, DemoSummary, list[tuple[str, int, int]]]
+
+
+def key(metric: Metric) -> tuple[str, str | None, str]:
+    return metric.key
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    registry = LocalRegistry.open(str(tmp_path_factory.mktemp("demo")), actor="user:demo")
+    calls: list[tuple[str, int, int]] = []
+    summary = seed(registry, progress=lambda what, done, total: calls.append((what, done, total)))
+    yield registry, summary, calls
+    registry.close()
+
+
+def test_acceptance_counts(seeded: Seeded) -> None:
+    registry, summary, _ = seeded
+    assert summary.teams >= 5
+    assert summary.models >= 40
+    assert summary.versions >= 300
+    assert summary.datasets >= 5
+    assert summary.dataset_versions > summary.datasets
+    assert summary.feature_views >= 1
+    assert summary.feature_view_versions > summary.feature_views
+    assert summary.environments >= 4
+    assert summary.deployments > 0
+    assert summary.evaluations > 0
+    assert len(registry.list_teams()) == summary.teams
+    models = registry.list_models(limit=1000)
+    assert len(models) == summary.models
+    assert sum(m.latest_version for m in models) == summary.versions
+
+
+def test_runs_of_both_kinds(seeded: Seeded) -> None:
+    registry, summary, _ = seeded
+    runs = registry.list_runs(limit=1000)
+    assert len(runs) == summary.runs
+    kinds = {str(r.kind) for r in runs}
+    assert kinds == {"training", "evaluation"}
+    assert all(r.code is not None and r.code.commit for r in runs)
+
+
+def test_models_carry_documentation_and_review_dates(
+    seeded: Seeded,
+) -> None:
+    registry, _, _ = seeded
+    models = registry.list_models(limit=1000)
+    assert len({m.team for m in models}) >= 5
+    assert all(m.task and m.framework and m.risk_class and m.contact for m in models)
+    assert any(m.documentation.out_of_scope_uses and m.documentation.limitations for m in models)
+    dues = [m.review_due for m in models if m.review_due]
+    assert any(d < DEMO_TODAY for d in dues)
+    assert any(d > DEMO_TODAY for d in dues)
+
+
+def test_versions_carry_lineage_and_dependencies(
+    seeded: Seeded,
+) -> None:
+    registry, _, _ = seeded
+    version = registry.get_version("fraud/card-fraud-gbm@2")
+    assert version.digest.startswith("sha256:")
+    assert version.artifact_uri.startswith("s3://")
+    assert version.run is not None
+    assert version.inputs and version.inputs[0].digest
+    assert version.dependencies.libraries and version.dependencies.runtime.python
+    assert any(m.slice.startswith("region=") and m.dataset for m in version.metrics)
+
+
+def test_deployments_in_staging_and_production(
+    seeded: Seeded,
+) -> None:
+    registry, _, _ = seeded
+    stages = {e.name: str(e.stage) for e in registry.list_environments()}
+    deployed = {d.environment for d in registry.list_deployments(limit=1000)}
+    deployed_stages = {stages[e.removeprefix("environment:")] for e in deployed}
+    assert {"staging", "production"} <= deployed_stages
+
+
+def test_serving_changes_over_time(seeded: Seeded) -> None:
+    registry, _, _ = seeded
+    then = registry.serving("prod-eu", datetime(2025, 6, 1, tzinfo=UTC))
+    later = registry.serving("prod-eu", datetime(2026, 10, 1, tzinfo=UTC))
+    assert then
+    assert {s.version.id for s in then} != {s.version.id for s in later}
+
+
+def test_log_is_sound_and_progress_reported(
+    seeded: Seeded,
+) -> None:
+    registry, _, calls = seeded
+    assert registry.check_log().ok
+    assert calls
+    assert calls[-1][1] == calls[-1][2]
+    assert [done for _, done, _ in calls] == sorted(done for _, done, _ in calls)
+
+
+def test_seed_is_deterministic(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> None:
+    registry, summary, _ = seeded
+    with LocalRegistry.open(str(tmp_path_factory.mktemp("again")), actor="user:demo") as other:
+        assert seed(other) == summary
+        for ref in ("growth/churn-predictor@3", "vision/face-match@1"):
+            a, b = registry.get_version(ref), other.get_version(ref)
+            # The store orders metrics of one registration by evaluation id (random), so sort.
+            assert sorted(a.metrics, key=key) == sorted(b.metrics, key=key)
+            assert (a.digest, a.inputs) == (b.digest, b.inputs)

@@ -1,0 +1,129 @@
+"""A registry with one of everything, written through the public SDK only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cairn.local import LocalRegistry
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def digest(n: int) -> str:
+    return "sha256:" + f"{n:064x}"
+
+
+def build_rich_registry(reg: LocalRegistry) -> None:
+    """Teams, catalog, runs, models with facets, versions, deployments, evaluations, updates."""
+    reg.create_team("fraud", display_name="Fraud", contact="fraud@example.com")
+    reg.create_team("risk", description="Credit risk")
+    reg.update_team("risk", display_name="Risk \u00e9quipe \U0001f4c8")
+    reg.register_schema(
+        "acme.credit-risk",
+        1,
+        {"type": "object", "properties": {"pd": {"type": "number"}}},
+        team="risk",
+    )
+    reg.register_schema(
+        "acme.credit-risk",
+        2,
+        {"type": "object", "properties": {"probability_of_default": {"type": "number"}}},
+        migration=[{"op": "move", "from": "/pd", "path": "/probability_of_default"}],
+    )
+
+    reg.create_environment("prod-eu", stage="production", runtime={"python": "3.11"})
+    reg.create_environment("staging", stage="staging", hardware={"accelerators": 2})
+    reg.update_environment("staging", description="pre-production", stage="staging")
+
+    reg.create_dataset(
+        "risk/customers", uri="s3://data/customers", tags=["pii"], external_ids={"glue": "c1"}
+    )
+    for n in (1, 2):
+        reg.add_dataset_version(
+            "risk/customers",
+            uri=f"s3://data/customers/{n}",
+            digest=digest(100 + n),
+            fields=[{"name": "id", "type": "int"}, {"name": "income", "type": "float"}],
+            row_count=1000 * n,
+        )
+    reg.create_dataset("fraud/transactions")
+    reg.add_dataset_version("fraud/transactions", digest=digest(200))
+    reg.update_dataset("risk/customers", description="all customers")
+
+    reg.create_feature_view("risk/spend", entities=["customer"])
+    reg.add_feature_view_version(
+        "risk/spend",
+        features=[{"name": "spend_30d", "type": "float"}],
+        sources=["dataset:risk/customers@2", "dataset:fraud/transactions@1"],
+    )
+    reg.update_feature_view("risk/spend", description="spend features")
+
+    reg.create_run(
+        "fraud/train-1",
+        inputs=["dataset:risk/customers@1", "dataset:fraud/transactions@1"],
+        environment="staging",
+        code={"repository": "https://git.example.com/churn", "commit": "abc1234"},
+        parameters={"lr": "0.1"},
+        started_at=T0,
+    )
+    reg.update_run("fraud/train-1", status="succeeded", ended_at=T0 + timedelta(hours=1))
+    reg.create_run("risk/eval-1", kind="evaluation", status="succeeded")
+
+    reg.create_model(
+        "fraud/churn",
+        task="classification",
+        risk_class="high",
+        documentation={"purpose": "churn", "limitations": ["eu only"], "extra": 1},
+        tags=["gbm"],
+        labels={"owner": "alice"},
+        facets={"acme.credit-risk/1": {"pd": 0.1, "kept": True}},
+    )
+    reg.create_model("risk/scorer", review_due="2026-12-31")
+    reg.register_version(
+        "fraud/churn",
+        "s3://models/churn/1",
+        digest(1),
+        inputs=["dataset:risk/customers@1"],
+        metrics=[
+            {"name": "auc", "value": 0.81, "dataset": "dataset:risk/customers@1"},
+            {"name": "auc", "value": 0.79, "dataset": "dataset:risk/customers@1", "slice": "eu"},
+            {"name": "loss", "value": 0.25},
+        ],
+        tags=["candidate"],
+        metadata={
+            "run": "run:fraud/train-1",
+            "dependencies": {"libraries": ["numpy>=1.26"], "runtime": {"python": "3.11"}},
+            "labels": {"stage": "dev"},
+            "facets": {"acme.credit-risk/1": {"pd": 0.2}},
+        },
+        idempotency_key="train-1",
+    )
+    reg.register_versions(
+        [
+            {
+                "model": "fraud/churn",
+                "artifact_uri": "s3://models/churn/2",
+                "digest": digest(2),
+                "inputs": ["dataset:risk/customers@2"],
+                "metrics": [{"name": "auc", "value": 0.84}],
+            },
+            {"model": "risk/scorer", "artifact_uri": "s3://models/scorer/1", "digest": digest(3)},
+        ]
+    )
+    reg.update_version("fraud/churn@1", tags=["candidate", "baseline"], description="first")
+    reg.update_model("fraud/churn", description="who will leave", contact="a@example.com")
+    reg.upgrade_facets("model:fraud/churn")
+    reg.record_evaluation(
+        "fraud/churn@2",
+        {"auc": 0.83, "f1": 0.7},
+        dataset="dataset:risk/customers@2",
+        slice="region=eu",
+        run="run:risk/eval-1",
+    )
+
+    first = reg.deploy("fraud/churn@1", "prod-eu", at=T0 + timedelta(days=1))
+    reg.deploy("fraud/churn@2", "prod-eu", at=T0 + timedelta(days=3))  # replaces @1
+    reg.deploy("risk/scorer@1", "prod-eu", at=T0 + timedelta(days=2))
+    staged = reg.deploy("fraud/churn@2", "staging", at=T0 + timedelta(days=2))
+    reg.retire_deployment(staged.id, at=T0 + timedelta(days=4))
+    assert first.id != staged.id

@@ -1,0 +1,69 @@
+"""The Alembic migrations produce exactly the schema ``tables.metadata`` describes."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from cairn.local import LocalRegistry
+from cairn.store.engine import make_engine
+from cairn.store.migrate import SCHEMA_HEAD, current_revision, upgrade
+from cairn.store.tables import metadata
+
+
+def _script() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", "cairn.store:migrations")
+    return ScriptDirectory.from_config(config)
+
+
+def test_schema_head_is_alembics_head() -> None:
+    heads = _script().get_heads()
+    assert heads == [SCHEMA_HEAD]
+
+
+def test_migration_chain_is_linear() -> None:
+    revisions = list(_script().walk_revisions())
+    assert len({r.revision for r in revisions}) == len(revisions)
+    assert sum(1 for r in revisions if r.down_revision is None) == 1
+
+
+def test_migrated_schema_matches_metadata(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        assert upgrade(engine) == SCHEMA_HEAD
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, metadata)
+            tables = set(inspect(conn).get_table_names())
+        assert diff == []
+        assert set(metadata.tables) <= tables
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_is_idempotent(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        assert upgrade(engine) == SCHEMA_HEAD
+        assert upgrade(engine) == SCHEMA_HEAD
+        assert current_revision(engine) == SCHEMA_HEAD
+    finally:
+        engine.dispose()
+    with LocalRegistry(db_url, actor="user:tester") as reg:
+        reg.create_team("fraud")
+        assert reg.upgrade_database() == SCHEMA_HEAD
+        assert [t.name for t in reg.list_teams()] == ["fraud"]
+        assert reg.check_log().ok
+
+
+def test_fresh_sqlite_file_starts_unmigrated(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        assert current_revision(engine) is None
+        assert upgrade(engine) == SCHEMA_HEAD
+    finally:
+        engine.dispose()
