@@ -153,6 +153,36 @@ def test_version_lifecycle(reg: LocalRegistry) -> None:
     _unchanged(reg, lambda: reg.update_version("fraud/churn@1", digest=digest(3)), ValidationFailed)
 
 
+def test_registration_returns_exactly_what_a_read_returns(reg: LocalRegistry) -> None:
+    reg.create_run("fraud/train-7", status="succeeded")
+    registered = reg.register_version(
+        "fraud/churn",
+        "s3://models/churn/7",
+        digest(7),
+        inputs=["risk/customers@2", "dataset:risk/customers@1"],
+        metrics=[
+            {"name": "recall", "value": 0.5, "dataset": "risk/customers@2", "slice": "region=eu"},
+            {"name": "auc", "value": 0.9, "dataset": "risk/customers@2"},
+            {"name": "f1", "value": 0.7, "dataset": "risk/customers@2", "slice": "region=eu"},
+            {"name": "loss", "value": 0.2, "run": "fraud/train-7"},
+        ],
+        tags=["b", "a"],
+        metadata={
+            "run": "fraud/train-7",
+            "labels": {"k": "v"},
+            "dependencies": {"libraries": ["numpy>=1.26"], "runtime": {"python": "3.11"}},
+        },
+    )
+    assert reg.get_version(registered.id) == registered
+    batch = reg.register_versions(
+        [
+            {"model": "fraud/churn", "artifact_uri": f"s3://m/{n}", "digest": digest(n)}
+            for n in (8, 9)
+        ]
+    )
+    assert [reg.get_version(v.id) for v in batch] == batch
+
+
 def test_version_pagination(reg: LocalRegistry) -> None:
     for n in range(1, 8):
         reg.register_version("fraud/churn", f"s3://models/churn/{n}", digest(n))

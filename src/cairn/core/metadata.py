@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -125,6 +126,16 @@ class Hardware(Open):
     memory_gb: Annotated[float, Field(gt=0, le=1_000_000)] | None = None
 
 
+@lru_cache(maxsize=4096)
+def _requirement_problem(text: str) -> str | None:
+    # The same few requirement strings recur on every version of a model: parse each once.
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        return str(exc)
+    return None
+
+
 class Dependencies(Open):
     """What a version needs to run (core facet ``cairn.dependencies/1``).
 
@@ -139,10 +150,9 @@ class Dependencies(Open):
     @classmethod
     def _requirements(cls, value: list[str]) -> list[str]:
         for item in value:
-            try:
-                Requirement(item)
-            except InvalidRequirement as exc:
-                raise ValueError(f"{item!r} is not a PEP 508 requirement: {exc}") from None
+            problem = _requirement_problem(item)
+            if problem:
+                raise ValueError(f"{item!r} is not a PEP 508 requirement: {problem}")
         return value
 
 

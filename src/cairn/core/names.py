@@ -71,8 +71,7 @@ class Ref:
     version: int | None = None
 
     def __str__(self) -> str:
-        body = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"{self.kind}:{body}" + (f"@{self.version}" if self.version is not None else "")
+        return _format_ref(self.kind, self.name, self.namespace, self.version)
 
     @property
     def path(self) -> str:
@@ -82,6 +81,12 @@ class Ref:
     def unversioned(self) -> Ref:
         """The same identifier without its version."""
         return Ref(self.kind, self.name, self.namespace)
+
+
+@lru_cache(maxsize=65_536)
+def _format_ref(kind: Kind, name: str, namespace: str | None, version: int | None) -> str:
+    body = f"{namespace}/{name}" if namespace else name
+    return f"{kind}:{body}" + (f"@{version}" if version is not None else "")
 
 
 _NAMESPACED = {Kind.MODEL, Kind.DATASET, Kind.FEATURE_VIEW, Kind.RUN}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import uuid
 from collections.abc import Sequence
 
@@ -15,8 +18,35 @@ from cairn.store.uow import Store, Tx
 MAX_PAGE = 1000
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
+class _IdClock:
+    """UUIDv7 (RFC 9562) with a 12-bit counter, so ids made in one process are strictly ordered.
+
+    Time-ordered keys land at the end of primary-key B-trees (random UUIDv4 keys scatter
+    inserts over the whole index, which at a million versions costs more than the rows), and
+    the order of ids minted in one registration is the order in which it made them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._millis = 0
+        self._counter = 0
+
+    def next(self) -> str:
+        with self._lock:
+            millis = time.time_ns() // 1_000_000
+            if millis > self._millis:
+                self._millis, self._counter = millis, int.from_bytes(os.urandom(1))
+            else:
+                self._counter += 1
+                if self._counter > 0xFFF:  # counter exhausted: borrow the next millisecond
+                    self._millis, self._counter = self._millis + 1, 0
+            millis, counter = self._millis, self._counter
+        tail = int.from_bytes(os.urandom(8)) & (2**62 - 1)
+        value = (millis & (2**48 - 1)) << 80 | 0x7 << 76 | counter << 64 | 0x2 << 62 | tail
+        return str(uuid.UUID(int=value))
+
+
+new_id = _IdClock().next
 
 
 def page_size(limit: int) -> int:
@@ -43,6 +73,26 @@ _DATASET_VERSION = (
         t.dataset_versions.c.version == bindparam("version"),
     )
 )
+
+
+_RUN = (
+    select(t.runs.c.id)
+    .join(t.teams, t.teams.c.id == t.runs.c.team_id)
+    .where(t.teams.c.name == bindparam("team"), t.runs.c.name == bindparam("name"))
+)
+
+
+def run_id(tx: Tx, raw: str) -> str:
+    """The surrogate key of ``run:team/name``; remembered after commit, as runs never move."""
+    ref = parse_ref(raw, kind=Kind.RUN, versioned=False)
+    key = ("run", ref)
+    found = tx.store.immutable.get(key) or tx.learned.get(key)
+    if found is None:
+        found = tx.conn.execute(_RUN, {"team": ref.namespace, "name": ref.name}).scalar()
+        if found is None:
+            raise NotFound(f"{ref} does not exist", id=str(ref), hint="see 'cairn run list'")
+        tx.learned[key] = found
+    return str(found)
 
 
 def dataset_versions(tx: Tx, refs: Sequence[str]) -> dict[str, tuple[str, str | None]]:

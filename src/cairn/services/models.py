@@ -97,6 +97,7 @@ class ModelService(Service):
         """Register versions in one transaction: all of them or none."""
         with self.store.write(self.actor) as tx:
             registration = Registration(tx)
+            registration.prefetch(spec.model for spec in specs)
             return [registration.register(spec) for spec in specs]
 
     def get_version(self, raw: str) -> ModelVersion:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -36,15 +37,32 @@ def prepare(table: Table, dialect: Dialect) -> PreparedInsert:
     return PreparedInsert(str(compiled), keys, processors, positional)
 
 
+def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Convert each distinct time once: every row of a transaction carries the same one."""
+    seen: dict[datetime, Any] = {}
+
+    def process(value: Any) -> Any:
+        if type(value) is not datetime:
+            return processor(value)
+        if value not in seen:
+            seen[value] = processor(value)
+        return seen[value]
+
+    return process
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (absent keys are NULL; no Cairn table relies on column defaults)."""
     if not rows:
         return
     prepared = prepare(table, conn.dialect)
-    pairs = tuple(zip(prepared.keys, prepared.processors, strict=True))
+    pairs = tuple(
+        (key, _memoised(processor) if processor else None)
+        for key, processor in zip(prepared.keys, prepared.processors, strict=True)
+    )
     if prepared.positional:
         params: list[Any] = [
-            tuple(p(row.get(k)) if p else row.get(k) for k, p in pairs) for row in rows
+            tuple([p(row.get(k)) if p else row.get(k) for k, p in pairs]) for row in rows
         ]
     else:
         params = [{k: p(row.get(k)) if p else row.get(k) for k, p in pairs} for row in rows]
