@@ -26,7 +26,7 @@ from cairn.core.errors import (
 )
 
 if TYPE_CHECKING:
-    from cairn.local import LocalRegistry
+    from cairn.core.registry import Registry
 
 __version__ = "0.1.0"
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PermissionDenied",
+    "Registry",
     "StorageUnavailable",
     "ValidationFailed",
     "VerificationFailed",
@@ -45,7 +46,16 @@ __all__ = [
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
-def connect(target: str | Path = ".cairn", *, actor: str | None = None) -> LocalRegistry:
+def __getattr__(name: str) -> object:
+    # ``cairn.Registry`` without importing Pydantic models at ``import cairn``.
+    if name == "Registry":
+        from cairn.core.registry import Registry
+
+        return Registry
+    raise AttributeError(f"module 'cairn' has no attribute {name!r}")
+
+
+def connect(target: str | Path = ".cairn", *, actor: str | None = None) -> Registry:
     """Open a registry: a folder or ``sqlite:///`` URL, or a ``postgresql://`` URL.
 
     The schema is created or migrated on first connect. ``actor`` names who makes the changes

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,6 +20,7 @@ from cairn.core import entities as e
 from cairn.core import specs as s
 from cairn.core.errors import ValidationFailed
 from cairn.core.metadata import Metric
+from cairn.core.registry import Registry
 from cairn.services.catalog import DatasetService, FeatureViewService
 from cairn.services.log import LogService
 from cairn.services.models import ModelService
@@ -58,7 +59,10 @@ def metrics_input(
 
 
 class LocalRegistry:
-    """A :class:`cairn.Registry` backed directly by SQLite or PostgreSQL."""
+    """A :class:`cairn.Registry` backed directly by SQLite or PostgreSQL.
+
+    The methods' contracts are documented on :class:`cairn.core.registry.Registry`.
+    """
 
     def __init__(self, url: str, *, actor: str, migrate: bool = True) -> None:
         self.url = url
@@ -319,3 +323,8 @@ class LocalRegistry:
 
     def upgrade_database(self) -> str | None:
         return upgrade_schema(self._engine)
+
+
+if TYPE_CHECKING:
+    # mypy proves here that the embedded registry implements the whole protocol.
+    _conforms: type[Registry] = LocalRegistry

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cairn.local import LocalRegistry
+    from cairn.core.registry import Registry
 
 
 @dataclass
@@ -45,7 +45,7 @@ def actor() -> str:
 
 
 @contextmanager
-def open_registry() -> Iterator[LocalRegistry]:
+def open_registry() -> Iterator[Registry]:
     """Open (creating or migrating if needed) the registry and close it afterwards."""
     import cairn
 

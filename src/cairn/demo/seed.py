@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from cairn.core.registry import Registry
 from cairn.demo.catalog import (
     DATASETS,
     DEFAULT_METRICS,
@@ -36,7 +37,6 @@ from cairn.demo.catalog import (
     ModelInfo,
     TeamInfo,
 )
-from cairn.local import LocalRegistry
 
 Progress = Callable[[str, int, int], None]
 
@@ -336,7 +336,7 @@ class _Counter:
             self.progress(description, self.done, self.total)
 
 
-def seed(registry: LocalRegistry, *, progress: Progress | None = None) -> DemoSummary:
+def seed(registry: Registry, *, progress: Progress | None = None) -> DemoSummary:
     """Fill an empty registry with a realistic, deterministic demo catalogue.
 
     Writes ≥ 5 teams, ≥ 40 models, ≥ 300 versions, datasets and feature views with several

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cairn.core.entities import Dataset, DatasetVersion, FeatureView, FeatureViewVersion
-from cairn.core.errors import Conflict
 from cairn.core.events import EventDraft, EventType
 from cairn.core.names import Kind, canonical_name, parse_ref
 from cairn.core.specs import (
@@ -25,13 +24,7 @@ class DatasetService(Service):
     def create(self, spec: DatasetSpec) -> Dataset:
         ref = parse_ref(spec.ref, kind=Kind.DATASET, versioned=False)
         with self.store.write(self.actor) as tx:
-            team_id = lookup.team_id(tx.conn, str(ref.namespace))
-            if tx.conn.execute(
-                select(t.datasets.c.id).where(
-                    t.datasets.c.team_id == team_id, t.datasets.c.name == ref.name
-                )
-            ).first():
-                raise Conflict(f"{ref} already exists", id=str(ref))
+            team_id = lookup.vacant(tx.conn, t.datasets, ref)
             payload = {
                 "id": new_id(),
                 "team_id": team_id,
@@ -123,13 +116,7 @@ class FeatureViewService(Service):
     def create(self, spec: FeatureViewSpec) -> FeatureView:
         ref = parse_ref(spec.ref, kind=Kind.FEATURE_VIEW, versioned=False)
         with self.store.write(self.actor) as tx:
-            team_id = lookup.team_id(tx.conn, str(ref.namespace))
-            if tx.conn.execute(
-                select(t.feature_views.c.id).where(
-                    t.feature_views.c.team_id == team_id, t.feature_views.c.name == ref.name
-                )
-            ).first():
-                raise Conflict(f"{ref} already exists", id=str(ref))
+            team_id = lookup.vacant(tx.conn, t.feature_views, ref)
             payload = {
                 "id": new_id(),
                 "team_id": team_id,

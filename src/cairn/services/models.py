@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from cairn.core.entities import EvaluationResult, Model, ModelVersion
-from cairn.core.errors import Conflict
 from cairn.core.events import EventDraft, EventType
 from cairn.core.metadata import Metric
 from cairn.core.names import Kind, canonical_name, parse_ref
@@ -29,14 +26,7 @@ class ModelService(Service):
     def create(self, spec: ModelSpec) -> Model:
         ref = parse_ref(spec.ref, kind=Kind.MODEL, versioned=False)
         with self.store.write(self.actor) as tx:
-            team_id = lookup.team_id(tx.conn, str(ref.namespace))
-            exists = tx.conn.execute(
-                select(t.models.c.id).where(
-                    t.models.c.team_id == team_id, t.models.c.name == ref.name
-                )
-            ).first()
-            if exists:
-                raise Conflict(f"{ref} already exists", id=str(ref))
+            team_id = lookup.vacant(tx.conn, t.models, ref)
             fields = spec.model_dump(mode="json", exclude={"ref", "facets"})
             payload = {
                 "id": new_id(),

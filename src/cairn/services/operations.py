@@ -24,11 +24,7 @@ class RunService(Service):
     def create(self, spec: RunSpec) -> Run:
         ref = parse_ref(spec.ref, kind=Kind.RUN, versioned=False)
         with self.store.write(self.actor) as tx:
-            team_id = lookup.team_id(tx.conn, str(ref.namespace))
-            if tx.conn.execute(
-                select(t.runs.c.id).where(t.runs.c.team_id == team_id, t.runs.c.name == ref.name)
-            ).first():
-                raise Conflict(f"{ref} already exists", id=str(ref))
+            team_id = lookup.vacant(tx.conn, t.runs, ref)
             inputs = dataset_versions(tx, spec.inputs)
             env_id = (
                 lookup.environment_id(tx.conn, _env_name(spec.environment))

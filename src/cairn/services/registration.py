@@ -22,7 +22,7 @@ from cairn.core.names import Kind, Ref, parse_ref
 from cairn.core.specs import VersionSpec
 from cairn.services.base import dataset_versions, new_id, run_id
 from cairn.services.schemas import resolve_facets
-from cairn.store import lookup, reads
+from cairn.store import driver, lookup, reads
 from cairn.store import tables as t
 from cairn.store.uow import Tx
 
@@ -134,9 +134,10 @@ class Registration:
         wanted = sorted((str(r.namespace), r.name) for r in refs)
         if len(wanted) == 1:  # the single-call path: a prebuilt statement, no IN list to compile
             team, name = wanted[0]
-            row = self.tx.conn.execute(_ONE_COUNTER, {"team": team, "name": name}).first()
+            row = driver.execute(self.tx.conn, _ONE_COUNTER, {"team": team, "name": name})
             if row is not None:
-                self.counters[Ref(Kind.MODEL, name, team)] = (row.id, row.latest_version)
+                _, _, model_id, latest = row
+                self.counters[Ref(Kind.MODEL, name, team)] = (model_id, latest)
             return
         for start in range(0, len(wanted), _PREFETCH_CHUNK):
             chunk = wanted[start : start + _PREFETCH_CHUNK]

@@ -17,11 +17,11 @@ from cairn.core.canonical import canonical_json
 from cairn.core.entities import Event, LogHead, LogProblem, LogReport
 from cairn.core.events import EventDraft, encode_event, format_time, parse_time
 from cairn.core.merkle import GENESIS_CHAIN, Frontier, chain_hash, leaf_hash
-from cairn.store.bulk import insert_rows
+from cairn.store import driver
 from cairn.store.tables import events, log_state
 
 _CHECK_BATCH = 5_000
-_READ_HEAD = select(log_state)
+_READ_HEAD = select(log_state.c.size, log_state.c.frontier, log_state.c.chain_hash)
 _ADVANCE_HEAD = update(log_state).values(
     size=bindparam("size"),
     frontier=bindparam("frontier"),
@@ -41,13 +41,15 @@ def append(
     """Append ``drafts`` in order; return the stored rows."""
     if not drafts:
         return []
-    state = conn.execute(_READ_HEAD).one()
-    frontier = Frontier.decode(state.size, state.frontier)
-    chain = bytes.fromhex(state.chain_hash)
+    state = driver.execute(conn, _READ_HEAD)
+    assert state is not None, "the log_state row is created by the first migration"
+    size, encoded_frontier, chain_hex = state
+    frontier = Frontier.decode(size, encoded_frontier)
+    chain = bytes.fromhex(chain_hex)
     rows = []
     when = format_time(at)
     for offset, draft in enumerate(drafts):
-        seq = state.size + 1 + offset
+        seq = size + 1 + offset
         payload = canonical_json(draft.payload)
         encoded = encode_event(
             seq, str(draft.type), draft.subject, actor, when, draft.schema_version, payload
@@ -69,8 +71,9 @@ def append(
                 "root_hash": frontier.root().hex(),
             }
         )
-    insert_rows(conn, events, rows)
-    conn.execute(
+    driver.insert_rows(conn, events, rows)
+    driver.execute(
+        conn,
         _ADVANCE_HEAD,
         {
             "size": frontier.size,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Table, select
 
-from cairn.core.errors import NotFound
+from cairn.core.errors import Conflict, NotFound
 from cairn.core.names import Kind, Ref
 from cairn.store import tables as t
 
@@ -35,6 +35,17 @@ def team_id(conn: Connection, name: str) -> str:
     if found is None:
         raise _missing(f"team:{name}", Kind.TEAM)
     return str(found)
+
+
+def vacant(conn: Connection, table: Table, ref: Ref) -> str:
+    """The owning team's key for a new ``team/name`` in ``table``; Conflict if it is taken."""
+    owner = team_id(conn, str(ref.namespace))
+    taken = conn.execute(
+        select(table.c.id).where(table.c.team_id == owner, table.c.name == ref.name)
+    ).first()
+    if taken:
+        raise Conflict(f"{ref} already exists", id=str(ref))
+    return owner
 
 
 def environment_id(conn: Connection, name: str) -> str:

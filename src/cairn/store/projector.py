@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Date, Insert, Table, Update, bindparam, inser
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
-from cairn.store.bulk import insert_rows
+from cairn.store.driver import execute_many, insert_rows
 from cairn.store.types import UTCDateTime
 
 Handler = Callable[[Connection, dict[str, Any], str, datetime], None]
@@ -184,7 +184,7 @@ def project_versions(
         (t.facets, facets),
     ):
         insert_rows(conn, table, rows)
-    conn.execute(_bump_latest(t.models), [{"_id": k, "_v": v} for k, v in latest.items()])
+    execute_many(conn, _bump_latest(t.models), [{"_id": k, "_v": v} for k, v in latest.items()])
 
 
 def _version_registered(

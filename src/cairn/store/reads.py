@@ -127,7 +127,7 @@ def _metrics(conn: Connection, version_ids: Sequence[str]) -> dict[str, list[dic
             t.evaluations.c.run_id,
         )
         .join(t.evaluations, t.evaluations.c.id == t.metrics.c.evaluation_id)
-        .where(t.metrics.c.version_id.in_(version_ids))
+        .where(t.evaluations.c.version_id.in_(version_ids))
         .order_by(t.evaluations.c.recorded_at, t.evaluations.c.id, t.metrics.c.name)
     ).all()
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -113,6 +113,7 @@ version_inputs = Table(
     Column("position", Integer, nullable=False),
     Column("digest", String(200)),
     Index(None, "dataset_version_id"),
+    sqlite_with_rowid=False,
 )
 
 evaluations = Table(
@@ -125,6 +126,7 @@ evaluations = Table(
     Column("run_id", Uuid, ForeignKey("runs.id")),
     Column("recorded_by", String(200), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 metrics = Table(
@@ -132,10 +134,12 @@ metrics = Table(
     metadata,
     Column("evaluation_id", Uuid, ForeignKey("evaluations.id"), primary_key=True),
     Column("name", String(100), primary_key=True),
+    # Kept beside the evaluation for metric queries across versions ("auc > 0.9"); reads
+    # of one version's metrics go through evaluations(version_id), so it needs no index.
     Column("version_id", Uuid, ForeignKey("model_versions.id"), nullable=False),
     Column("value", Float, nullable=False),
-    Index(None, "version_id", "name"),
     Index(None, "name", "value"),
+    sqlite_with_rowid=False,
 )
 
 datasets = Table(
@@ -201,6 +205,7 @@ feature_view_sources = Table(
     ),
     Column("dataset_version_id", Uuid, ForeignKey("dataset_versions.id"), primary_key=True),
     Column("position", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 environments = Table(
@@ -241,6 +246,7 @@ run_inputs = Table(
     Column("run_id", Uuid, ForeignKey("runs.id"), primary_key=True),
     Column("dataset_version_id", Uuid, ForeignKey("dataset_versions.id"), primary_key=True),
     Column("position", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 deployments = Table(
@@ -282,7 +288,13 @@ facets = Table(
 events = Table(
     "events",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER on SQLite makes seq the rowid itself; BIGINT there would add a second B-tree.
+    Column(
+        "seq",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("type", String(100), nullable=False),
     Column("subject", String(400), nullable=False, index=True),
     Column("actor", String(200), nullable=False),

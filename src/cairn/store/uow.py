@@ -84,6 +84,7 @@ class Store:
         self.engine = engine
         self.clock = clock
         self.dialect = engine.dialect.name
+        self._dbapi: Any = engine.dialect.loaded_dbapi
         # Facts that never change once committed (the key of a dataset version, say), so
         # lookups on the hot path can skip the database. Filled only after a commit, so a
         # rolled-back transaction cannot leave a phantom behind.
@@ -123,6 +124,14 @@ class Store:
                     conn.info.pop(WRITE_FLAG, None)
         except DBAPIError as exc:
             raise _translate(exc) from exc
+        except self._dbapi.Error as exc:  # raised by cairn.store.driver's direct statements
+            raise self._translate_driver(exc) from exc
+
+    def _translate_driver(self, exc: Exception) -> Exception:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, self._dbapi.IntegrityError):
+            return Conflict(f"the change conflicts with the registry's state: {detail}")
+        return StorageUnavailable(f"the database refused the operation: {detail}")
 
     def run_raw(self, statement: str, **params: Any) -> None:
         """Execute one statement outside the log: maintenance and tests only."""

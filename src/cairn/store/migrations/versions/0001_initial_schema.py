@@ -19,7 +19,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "environments",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -48,7 +47,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "events",
-        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("type", sa.String(length=100), nullable=False),
         sa.Column("subject", sa.String(length=400), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
@@ -397,6 +401,7 @@ def upgrade() -> None:
             name=op.f("fk_evaluations_version_id_model_versions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluations")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("evaluations", schema=None) as batch_op:
         batch_op.create_index(
@@ -422,6 +427,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "feature_view_version_id", "dataset_version_id", name=op.f("pk_feature_view_sources")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "run_inputs",
@@ -435,6 +441,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_run_inputs_run_id_runs")),
         sa.PrimaryKeyConstraint("run_id", "dataset_version_id", name=op.f("pk_run_inputs")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "version_inputs",
@@ -453,6 +460,7 @@ def upgrade() -> None:
             name=op.f("fk_version_inputs_version_id_model_versions"),
         ),
         sa.PrimaryKeyConstraint("version_id", "dataset_version_id", name=op.f("pk_version_inputs")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("version_inputs", schema=None) as batch_op:
         batch_op.create_index(
@@ -472,12 +480,10 @@ def upgrade() -> None:
             ["version_id"], ["model_versions.id"], name=op.f("fk_metrics_version_id_model_versions")
         ),
         sa.PrimaryKeyConstraint("evaluation_id", "name", name=op.f("pk_metrics")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("metrics", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_metrics_name_value"), ["name", "value"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_metrics_version_id_name"), ["version_id", "name"], unique=False
-        )
 
     _guard_event_log()
     op.execute(
@@ -524,9 +530,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS events_append_only ON events")
         op.execute("DROP TRIGGER IF EXISTS events_no_truncate ON events")
         op.execute("DROP FUNCTION IF EXISTS cairn_refuse_log_change()")
-
     with op.batch_alter_table("metrics", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_metrics_version_id_name"))
         batch_op.drop_index(batch_op.f("ix_metrics_name_value"))
 
     op.drop_table("metrics")

@@ -1,0 +1,201 @@
+"""The ``Registry`` protocol: the one surface every transport implements.
+
+``cairn.connect()`` returns one. The embedded registry (:class:`cairn.local.LocalRegistry`)
+implements it over the database in process; the HTTP client will implement it over the REST
+API, and one contract test suite (``tests/contract``) holds both to the same behaviour::
+
+    def promote(registry: Registry, ref: str) -> None:
+        registry.deploy(ref, "prod-eu")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from cairn.core import entities as e
+from cairn.core import specs as s
+from cairn.core.metadata import Metric
+
+
+class Registry(Protocol):
+    """Teams, models and versions, datasets, feature views, runs, environments, deployments,
+    facet schemas and the event log, with the same rules whatever the transport."""
+
+    def close(self) -> None:
+        """Release connections; the registry is not used afterwards."""
+
+    def create_team(self, name: str, **fields: Any) -> e.Team:
+        """Create a team (an owning namespace). Conflict if the name is taken."""
+
+    def get_team(self, name: str) -> e.Team:
+        """The team named ``name`` (``team:`` prefix optional). NotFound if absent."""
+
+    def list_teams(self, *, limit: int = 100, after: str | None = None) -> list[e.Team]:
+        """Teams in name order; ``after`` is the last name of the previous page."""
+
+    def update_team(self, name: str, **changes: Any) -> e.Team:
+        """Change the given fields only; every change is an event."""
+
+    def create_model(self, ref: str, **fields: Any) -> e.Model:
+        """Create ``team/name`` with core metadata and facets (``{'acme.risk/2': {...}}``)."""
+
+    def get_model(self, ref: str) -> e.Model:
+        """The model ``team/name``. NotFound (with a hint) if absent."""
+
+    def list_models(
+        self, *, team: str | None = None, limit: int = 100, after: str | None = None
+    ) -> list[e.Model]:
+        """Models by team and name; ``after`` is the last ``team/name`` of the previous page."""
+
+    def update_model(self, ref: str, **changes: Any) -> e.Model:
+        """Change the given fields and facets; unknown fields are refused."""
+
+    def upgrade_facets(self, ref: str) -> list[str]:
+        """Migrate every facet of a model or version to its newest schema; return the new refs."""
+
+    def register_version(
+        self,
+        model: str,
+        artifact_uri: str,
+        digest: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        inputs: Sequence[str] = (),
+        metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None = None,
+        tags: Sequence[str] = (),
+        idempotency_key: str | None = None,
+    ) -> e.ModelVersion:
+        """Register the next version (numbers are gapless per model).
+
+        ``inputs`` name the dataset versions it was trained on; ``metrics`` is ``{name: value}``
+        or metrics keyed by dataset version and slice; ``metadata`` carries the other fields
+        (description, run, dependencies, labels, facets). With an ``idempotency_key`` a retry
+        returns the existing version and writes nothing; the same key with another digest is
+        a Conflict."""
+
+    def register_versions(
+        self, specs: Sequence[s.VersionSpec | Mapping[str, Any]]
+    ) -> list[e.ModelVersion]:
+        """Register many versions in one transaction (all or none)."""
+        ...
+
+    def get_version(self, ref: str) -> e.ModelVersion:
+        """Register many versions in one transaction: all of them, or none."""
+
+    def list_versions(
+        self, model: str, *, limit: int = 100, after: int = 0
+    ) -> list[e.ModelVersion]:
+        """The version ``team/name@n``."""
+
+    def update_version(self, ref: str, **changes: Any) -> e.ModelVersion:
+        """Versions of a model in order; ``after`` is the last version number seen."""
+
+    def record_evaluation(
+        self,
+        version: str,
+        metrics: Mapping[str, float],
+        *,
+        dataset: str | None = None,
+        slice: str = "",
+        run: str | None = None,
+    ) -> e.EvaluationResult:
+        """Change description, dependencies, tags, labels or facets; never the artifact."""
+
+    def create_dataset(self, ref: str, **fields: Any) -> e.Dataset:
+        """Record metrics measured on a version, keyed by dataset version and slice."""
+
+    def get_dataset(self, ref: str) -> e.Dataset:
+        """Create ``team/name``; its versions are added with :meth:`add_dataset_version`."""
+
+    def list_datasets(self, *, team: str | None = None, limit: int = 100) -> list[e.Dataset]: ...
+
+    def update_dataset(self, ref: str, **changes: Any) -> e.Dataset: ...
+
+    def add_dataset_version(self, dataset: str, **fields: Any) -> e.DatasetVersion:
+        """Add the next version of a dataset (uri, digest, fields, row count)."""
+
+    def get_dataset_version(self, ref: str) -> e.DatasetVersion: ...
+
+    def list_dataset_versions(
+        self, dataset: str, *, limit: int = 100, after: int = 0
+    ) -> list[e.DatasetVersion]: ...
+
+    def create_feature_view(self, ref: str, **fields: Any) -> e.FeatureView:
+        """Create ``team/name``; versions name the dataset versions they read."""
+
+    def get_feature_view(self, ref: str) -> e.FeatureView: ...
+
+    def list_feature_views(
+        self, *, team: str | None = None, limit: int = 100
+    ) -> list[e.FeatureView]: ...
+
+    def update_feature_view(self, ref: str, **changes: Any) -> e.FeatureView: ...
+
+    def add_feature_view_version(self, feature_view: str, **fields: Any) -> e.FeatureViewVersion:
+        """Add the next version: its features and source dataset versions."""
+
+    def get_feature_view_version(self, ref: str) -> e.FeatureViewVersion: ...
+
+    def create_run(self, ref: str, **fields: Any) -> e.Run:
+        """Record a training or evaluation run: code reference, parameters, inputs, environment."""
+
+    def get_run(self, ref: str) -> e.Run: ...
+
+    def list_runs(self, *, team: str | None = None, limit: int = 100) -> list[e.Run]: ...
+
+    def update_run(self, ref: str, **changes: Any) -> e.Run: ...
+
+    def create_environment(self, name: str, **fields: Any) -> e.Environment:
+        """Create a deployment target such as ``prod-eu`` with its stage and runtime."""
+
+    def get_environment(self, name: str) -> e.Environment: ...
+
+    def list_environments(self, *, limit: int = 100) -> list[e.Environment]: ...
+
+    def update_environment(self, name: str, **changes: Any) -> e.Environment: ...
+
+    def deploy(self, version: str, environment: str, *, at: datetime | None = None) -> e.Deployment:
+        """Deploy a version to an environment at ``at`` (default now); it replaces any version of
+        the same model serving there, whose deployment is retired at that moment."""
+
+    def retire_deployment(self, deployment: str, *, at: datetime | None = None) -> e.Deployment:
+        """End a deployment at ``at`` (default now)."""
+
+    def list_deployments(
+        self,
+        *,
+        environment: str | None = None,
+        model: str | None = None,
+        active_only: bool = False,
+        limit: int = 100,
+    ) -> list[e.Deployment]:
+        """Deployments, newest first, optionally of one environment or model, or active only."""
+
+    def serving(self, environment: str, at: datetime) -> list[e.Serving]:
+        """What was serving in ``environment`` at ``at``, each with its version and its inputs."""
+
+    def register_schema(
+        self, name: str, version: int, json_schema: dict[str, Any], **fields: Any
+    ) -> e.SchemaVersion:
+        """Publish facet schema ``name/version``; immutable once published. After version 1,
+        a migration (JSON Patch) from the previous version is required."""
+
+    def get_schema(self, ref: str) -> e.SchemaVersion:
+        """A facet schema by ``name/version`` (newest if the version is left out)."""
+
+    def list_schemas(self) -> list[e.SchemaVersion]:
+        """Built-in and registered facet schemas."""
+
+    def history(self, ref: str, *, limit: int = 100, after: int = 0) -> list[e.Event]:
+        """Events about an entity (and, for an unversioned id, its versions), oldest first."""
+
+    def log_head(self) -> e.LogHead:
+        """Size, Merkle root and chain head of the event log."""
+
+    def check_log(self) -> e.LogReport:
+        """Recompute every leaf, chain link and root; report the first event that does not match."""
+
+    def rebuild(self) -> e.RebuildReport:
+        """Empty every read table and replay the log into them."""

@@ -1,0 +1,102 @@
+"""Statements on the hot path, compiled once per dialect and run on the driver's cursor.
+
+Registering a version takes a handful of statements; SQLAlchemy's execution machinery costs
+more per statement than SQLite's own work on it. Each statement here is compiled by
+SQLAlchemy once, each parameter goes through the bind processor SQLAlchemy would apply
+(JSON encoding, UTC normalisation), and the driver runs it inside the transaction the
+unit of work began. Driver errors are translated in :mod:`cairn.store.uow` like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, cast
+
+from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    sql: str
+    keys: tuple[str, ...]
+    processors: tuple[Processor | None, ...]
+    positional: bool
+
+
+@lru_cache(maxsize=1024)
+def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    positional = compiled.positiontup is not None
+    keys = tuple(compiled.positiontup or compiled.binds)
+    processors = tuple(
+        compiled.binds[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
+    )
+    return Prepared(str(compiled), keys, processors, positional)
+
+
+@lru_cache(maxsize=256)
+def _insert(table: Table) -> ClauseElement:
+    return insert(table)
+
+
+def _memoised(processor: Processor) -> Processor:
+    """Convert each distinct time once: every row of a transaction carries the same one."""
+    seen: dict[datetime, Any] = {}
+
+    def process(value: Any) -> Any:
+        if type(value) is not datetime:
+            return processor(value)
+        if value not in seen:
+            seen[value] = processor(value)
+        return seen[value]
+
+    return process
+
+
+def _parameters(prepared: Prepared, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    pairs = tuple(
+        (key, _memoised(p) if p else None)
+        for key, p in zip(prepared.keys, prepared.processors, strict=True)
+    )
+    if prepared.positional:
+        return [tuple([p(row.get(k)) if p else row.get(k) for k, p in pairs]) for row in rows]
+    return [{k: p(row.get(k)) if p else row.get(k) for k, p in pairs} for row in rows]
+
+
+def execute(
+    conn: Connection, statement: ClauseElement, params: dict[str, Any] | None = None
+) -> tuple[Any, ...] | None:
+    """Run one statement; return the first row of a query as a plain tuple (or None)."""
+    prepared = prepare(statement, conn.dialect)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(prepared.sql, _parameters(prepared, [params or {}])[0])
+        return tuple(cursor.fetchone() or ()) or None if cursor.description else None
+    finally:
+        cursor.close()
+
+
+def execute_many(
+    conn: Connection, statement: ClauseElement, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Run one statement once per parameter row, in one driver call."""
+    if not rows:
+        return
+    prepared = prepare(statement, conn.dialect)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(prepared.sql, _parameters(prepared, rows))
+    finally:
+        cursor.close()
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (absent keys are NULL; no Cairn table relies on column defaults)."""
+    execute_many(conn, _insert(table), rows)
