@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select
 
 from cairn.core.errors import NotFound, ValidationFailed
-from cairn.core.names import Kind, Ref, parse_ref
+from cairn.core.names import Kind, parse_ref
 from cairn.store import tables as t
 from cairn.store.uow import Store, Tx
 
@@ -118,7 +118,3 @@ def dataset_versions(tx: Tx, refs: Sequence[str]) -> dict[str, tuple[str, str | 
             found = tx.learned[key] = (row.id, row.digest)
         out[raw] = found
     return out
-
-
-def ref_of(raw: str, kind: Kind, *, versioned: bool | None = None) -> Ref:
-    return parse_ref(raw, kind=kind, versioned=versioned)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Insert, Table, Update, bindparam, insert, update
+from sqlalchemy import Connection, Date, Table, Update, bindparam, insert, update
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
@@ -20,13 +20,6 @@ from cairn.store.driver import execute_many, insert_rows
 from cairn.store.types import UTCDateTime
 
 Handler = Callable[[Connection, dict[str, Any], str, datetime], None]
-
-
-@cache
-def _insert(table: Table) -> Insert:
-    # One statement object per table: executing it with parameter dicts hits SQLAlchemy's
-    # compiled cache, where ``.values(row)`` would rebuild and re-key the statement every time.
-    return insert(table)
 
 
 @cache
@@ -68,7 +61,7 @@ def _create(table: Table) -> Handler:
         row = _row(table, payload)
         if "created_at" in table.c:
             row.update(created_at=at, updated_at=at, revision=1)
-        conn.execute(_insert(table), row)
+        insert_rows(conn, table, [row])
         _put_facets(conn, payload["id"], payload.get("facets"))
 
     return handler
@@ -104,7 +97,7 @@ def _put_facets(conn: Connection, subject_id: str, facets: dict[str, Any] | None
                 t.facets.c.subject_id == subject_id, t.facets.c.name == row["name"]
             )
         )
-        conn.execute(_insert(t.facets), row)
+        insert_rows(conn, t.facets, [row])
 
 
 def _links(conn: Connection, table: Table, owner: str, owner_id: str, ids: list[str]) -> None:
@@ -112,7 +105,7 @@ def _links(conn: Connection, table: Table, owner: str, owner_id: str, ids: list[
         rows = [
             {owner: owner_id, "dataset_version_id": ref, "position": i} for i, ref in enumerate(ids)
         ]
-        conn.execute(_insert(table), rows)
+        insert_rows(conn, table, rows)
 
 
 def _evaluation_row(
@@ -139,8 +132,8 @@ def _metric_rows(version_id: str, ev: dict[str, Any]) -> list[dict[str, Any]]:
 def _evaluation(
     conn: Connection, version_id: str, ev: dict[str, Any], actor: str, at: datetime
 ) -> None:
-    conn.execute(_insert(t.evaluations), _evaluation_row(version_id, ev, actor, at))
-    conn.execute(_insert(t.metrics), _metric_rows(version_id, ev))
+    insert_rows(conn, t.evaluations, [_evaluation_row(version_id, ev, actor, at)])
+    insert_rows(conn, t.metrics, _metric_rows(version_id, ev))
 
 
 def project_versions(
