@@ -46,7 +46,15 @@ def test_lookalike_names_are_refused(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "suggestion"),
-    [("Churn", "churn"), ("\uff43hurn", "churn"), ("churn\u200b", "churn"), ("churn ", "churn")],
+    [
+        ("Churn", "churn"),
+        ("\uff43hurn", "churn"),
+        ("churn\u200b", "churn"),
+        ("churn ", "churn"),
+        ("churn%20", "churn"),
+        ("%63hurn", "churn"),
+        ("Card Fraud", "card-fraud"),
+    ],
 )
 def test_refusal_suggests_the_canonical_spelling(raw: str, suggestion: str) -> None:
     with pytest.raises(ValidationFailed) as info:

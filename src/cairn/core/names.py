@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from urllib.parse import unquote
 
 from cairn.core.errors import ValidationFailed
 
@@ -40,8 +41,9 @@ class Kind(StrEnum):
 
 
 def _suggestion(raw: str) -> str | None:
-    folded = unicodedata.normalize("NFKC", raw).casefold()
-    folded = "".join(ch for ch in folded if unicodedata.category(ch) not in {"Cf", "Zs", "Cc"})
+    # Decode percent-escapes first: `churn%20` and `%63hurn` were meant as `churn`.
+    folded = unicodedata.normalize("NFKC", unquote(raw)).casefold()
+    folded = "".join(ch for ch in folded if unicodedata.category(ch) not in {"Cf", "Cc"})
     folded = re.sub(r"[^a-z0-9._-]+", "-", folded).strip("-._")
     return folded if folded and folded != raw and _NAME.match(folded) else None
 
