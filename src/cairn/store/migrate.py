@@ -10,6 +10,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from cairn.core.errors import StorageUnavailable
+from cairn.store.errors import describe
 
 #: The newest migration; tests/store/test_migrations.py keeps it equal to Alembic's head.
 SCHEMA_HEAD = "0001"
@@ -41,8 +42,7 @@ def ensure_current(engine: Engine) -> None:
         if current_revision(engine) != SCHEMA_HEAD:
             upgrade(engine)
     except DBAPIError as exc:
-        detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
         raise StorageUnavailable(
-            f"cannot open the registry database: {detail}",
+            f"cannot open the registry database: {describe(exc)}",
             hint="check the registry URL, and that the file is a Cairn registry",
         ) from None

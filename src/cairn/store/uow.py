@@ -1,7 +1,7 @@
 """The unit of work: one database transaction, the write lock, the events it appends.
 
 Services own transactions (``with store.write(actor) as tx``); repositories never commit.
-Foreign database errors are translated into Cairn's errors here and nowhere else::
+Database errors leave through here, translated by :mod:`cairn.store.errors`::
 
     with store.write("alice") as tx:
         tx.emit(EventDraft(EventType.TEAM_CREATED, "team:risk", {...}))
@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from cairn.core.errors import Conflict, StorageUnavailable
 from cairn.core.events import EventDraft, EventType
 from cairn.store import eventlog
 from cairn.store.engine import WRITE_FLAG
+from cairn.store.errors import translate
 from cairn.store.projector import project, project_versions
 
 #: Arbitrary constant naming Cairn's write lock among PostgreSQL advisory locks.
@@ -66,17 +66,6 @@ class Tx:
             self.pending.clear()
 
 
-def _translate(exc: DBAPIError) -> Exception:
-    detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-    if isinstance(exc, IntegrityError):
-        return Conflict(f"the change conflicts with the registry's state: {detail}")
-    if isinstance(exc, OperationalError):
-        return StorageUnavailable(
-            f"the database is unavailable: {detail}", hint="check the registry URL and retry"
-        )
-    return StorageUnavailable(f"the database refused the operation: {detail}")
-
-
 class Store:
     """The database behind a registry: hands out read connections and write transactions."""
 
@@ -100,8 +89,8 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except DBAPIError as exc:
-            raise _translate(exc) from exc
+        except (DBAPIError, self._dbapi.Error) as exc:
+            raise translate(exc, self._dbapi) from exc
 
     @contextmanager
     def write(self, actor: str) -> Iterator[Tx]:
@@ -122,16 +111,9 @@ class Store:
                     self.remember(tx.learned)
                 finally:
                     conn.info.pop(WRITE_FLAG, None)
-        except DBAPIError as exc:
-            raise _translate(exc) from exc
-        except self._dbapi.Error as exc:  # raised by cairn.store.driver's direct statements
-            raise self._translate_driver(exc) from exc
-
-    def _translate_driver(self, exc: Exception) -> Exception:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if isinstance(exc, self._dbapi.IntegrityError):
-            return Conflict(f"the change conflicts with the registry's state: {detail}")
-        return StorageUnavailable(f"the database refused the operation: {detail}")
+        # The hot path's direct statements raise the driver's own errors, not SQLAlchemy's.
+        except (DBAPIError, self._dbapi.Error) as exc:
+            raise translate(exc, self._dbapi) from exc
 
     def run_raw(self, statement: str, **params: Any) -> None:
         """Execute one statement outside the log: maintenance and tests only."""
