@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, Update, bindparam, insert, update
+from sqlalchemy import Connection, Date, Table, Update, bindparam, update
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
@@ -56,13 +56,17 @@ def _row(table: Table, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _create(table: Table) -> Handler:
+def _create(table: Table, *, actor_column: str | None = None) -> Handler:
+    """Insert the payload as a row, with audit times, and the actor in ``actor_column``."""
+
     def handler(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
         row = _row(table, payload)
-        if "created_at" in table.c:
-            row.update(created_at=at, updated_at=at, revision=1)
+        row.update(created_at=at, updated_at=at, revision=1)  # columns a table lacks are ignored
+        if actor_column:
+            row[actor_column] = actor
         insert_rows(conn, table, [row])
-        _put_facets(conn, payload["id"], payload.get("facets"))
+        if "id" in payload:
+            _put_facets(conn, payload["id"], payload.get("facets"))
 
     return handler
 
@@ -187,60 +191,33 @@ def _version_registered(
 
 
 def _versioned_child(table: Table, parent: Table, parent_key: str) -> Handler:
-    create = _create(table)
+    create = _create(table, actor_column="created_by")
 
     def handler(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
-        create(conn, {**payload, "created_by": actor}, actor, at)
+        create(conn, payload, actor, at)
         conn.execute(_bump_latest(parent), {"_id": payload[parent_key], "_v": payload["version"]})
 
     return handler
 
 
-def _dataset_version(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
-    _versioned_child(t.dataset_versions, t.datasets, "dataset_id")(conn, payload, actor, at)
-
-
-def _feature_view_version(
-    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
-) -> None:
-    _versioned_child(t.feature_view_versions, t.feature_views, "feature_view_id")(
-        conn, payload, actor, at
-    )
-    _links(
-        conn,
-        t.feature_view_sources,
-        "feature_view_version_id",
-        payload["id"],
-        payload.get("sources", []),
-    )
-
-
-def _run_created(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
-    _create(t.runs)(conn, payload, actor, at)
-    _links(conn, t.run_inputs, "run_id", payload["id"], payload.get("inputs", []))
-
-
-def _with_creator(table: Table) -> Handler:
-    create = _create(table)
+def _with_links(create: Handler, table: Table, owner: str, key: str) -> Handler:
+    """``create``, then one link row per dataset version listed under ``key``."""
 
     def handler(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
-        create(conn, {**payload, "created_by": actor}, actor, at)
+        create(conn, payload, actor, at)
+        _links(conn, table, owner, payload["id"], payload.get(key, []))
 
     return handler
 
 
-def _deployment_started(
-    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
-) -> None:
-    _create(t.deployments)(conn, {**payload, "deployed_by": actor}, actor, at)
+_retire = _update(t.deployments)
 
 
 def _deployment_retired(
     conn: Connection, payload: dict[str, Any], actor: str, at: datetime
 ) -> None:
-    _update(t.deployments)(
-        conn, {"id": payload["id"], "changes": {"retired_at": payload["retired_at"]}}, actor, at
-    )
+    changes = {"retired_at": payload["retired_at"]}
+    _retire(conn, {"id": payload["id"], "changes": changes}, actor, at)
 
 
 def _evaluation_recorded(
@@ -249,35 +226,34 @@ def _evaluation_recorded(
     _evaluation(conn, payload["version_id"], payload, actor, at)
 
 
-def _schema_published(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
-    conn.execute(
-        insert(t.facet_schemas).values(
-            **_row(t.facet_schemas, payload), created_by=actor, created_at=at
-        )
-    )
-
-
 HANDLERS: dict[str, Handler] = {
     EventType.TEAM_CREATED: _create(t.teams),
     EventType.TEAM_UPDATED: _update(t.teams),
-    EventType.MODEL_CREATED: _with_creator(t.models),
+    EventType.MODEL_CREATED: _create(t.models, actor_column="created_by"),
     EventType.MODEL_UPDATED: _update(t.models),
     EventType.VERSION_REGISTERED: _version_registered,
     EventType.VERSION_UPDATED: _update(t.model_versions),
     EventType.DATASET_CREATED: _create(t.datasets),
     EventType.DATASET_UPDATED: _update(t.datasets),
-    EventType.DATASET_VERSION_CREATED: _dataset_version,
+    EventType.DATASET_VERSION_CREATED: _versioned_child(
+        t.dataset_versions, t.datasets, "dataset_id"
+    ),
     EventType.FEATURE_VIEW_CREATED: _create(t.feature_views),
     EventType.FEATURE_VIEW_UPDATED: _update(t.feature_views),
-    EventType.FEATURE_VIEW_VERSION_CREATED: _feature_view_version,
-    EventType.RUN_CREATED: _run_created,
+    EventType.FEATURE_VIEW_VERSION_CREATED: _with_links(
+        _versioned_child(t.feature_view_versions, t.feature_views, "feature_view_id"),
+        t.feature_view_sources,
+        "feature_view_version_id",
+        "sources",
+    ),
+    EventType.RUN_CREATED: _with_links(_create(t.runs), t.run_inputs, "run_id", "inputs"),
     EventType.RUN_UPDATED: _update(t.runs),
     EventType.ENVIRONMENT_CREATED: _create(t.environments),
     EventType.ENVIRONMENT_UPDATED: _update(t.environments),
-    EventType.DEPLOYMENT_STARTED: _deployment_started,
+    EventType.DEPLOYMENT_STARTED: _create(t.deployments, actor_column="deployed_by"),
     EventType.DEPLOYMENT_RETIRED: _deployment_retired,
     EventType.EVALUATION_RECORDED: _evaluation_recorded,
-    EventType.SCHEMA_PUBLISHED: _schema_published,
+    EventType.SCHEMA_PUBLISHED: _create(t.facet_schemas, actor_column="created_by"),
 }
 
 
