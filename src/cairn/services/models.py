@@ -15,7 +15,7 @@ from cairn.core.metadata import Metric
 from cairn.core.names import Kind, canonical_name, parse_ref
 from cairn.core.specs import EvaluationSpec, ModelPatch, ModelSpec, VersionPatch, VersionSpec
 from cairn.services.base import Service, dataset_versions, new_id, page_size
-from cairn.services.registration import Registration, evaluations_payload
+from cairn.services.registration import Registration, evaluations, evaluations_payload
 from cairn.services.schemas import resolve_facets, upgraded
 from cairn.store import lookup, reads
 from cairn.store import tables as t
@@ -161,7 +161,7 @@ class ModelService(Service):
                 if spec.run
                 else {}
             )
-            evaluation = evaluations_payload(metrics, dsv, runs)[0]
+            evaluation = evaluations_payload(evaluations(metrics), dsv, runs)[0]
             tx.emit(
                 EventDraft(
                     EventType.EVALUATION_RECORDED,

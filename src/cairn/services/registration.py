@@ -39,11 +39,12 @@ _BY_IDEMPOTENCY_KEY = select(t.model_versions.c.id, t.model_versions.c.digest).w
 )
 
 
-def evaluations_payload(
-    metrics: Sequence[Metric], dsv: dict[str, tuple[str, str | None]], runs: dict[str, str]
-) -> list[dict[str, Any]]:
-    """Group metrics into one evaluation per (dataset, slice, run)."""
-    groups: dict[tuple[str | None, str, str | None], dict[str, float]] = defaultdict(dict)
+MetricKey = tuple[str | None, str, str | None]
+
+
+def evaluations(metrics: Sequence[Metric]) -> dict[MetricKey, dict[str, Metric]]:
+    """Metrics grouped into one evaluation per (dataset, slice, run), in order of appearance."""
+    groups: dict[MetricKey, dict[str, Metric]] = defaultdict(dict)
     for m in metrics:
         bucket = groups[(m.dataset, m.slice, m.run)]
         if m.name in bucket:
@@ -52,16 +53,25 @@ def evaluations_payload(
                 field="metrics",
                 rule="unique",
             )
-        bucket[m.name] = m.value
+        bucket[m.name] = m
+    return groups
+
+
+def evaluations_payload(
+    groups: dict[MetricKey, dict[str, Metric]],
+    dsv: dict[str, tuple[str, str | None]],
+    runs: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Grouped metrics (see :func:`evaluations`) as event payload, surrogate keys resolved."""
     return [
         {
             "id": new_id(),
             "dataset_version_id": dsv[d][0] if d else None,
             "slice": s,
             "run_id": runs[r] if r else None,
-            "metrics": values,
+            "metrics": {name: m.value for name, m in group.items()},
         }
-        for (d, s, r), values in groups.items()
+        for (d, s, r), group in groups.items()
     ]
 
 
@@ -69,12 +79,9 @@ def _canonical(raw: str | None, kind: Kind) -> str | None:
     return str(parse_ref(raw, kind=kind)) if raw else None
 
 
-def reading_order(metrics: Sequence[Metric]) -> list[Metric]:
+def reading_order(groups: dict[MetricKey, dict[str, Metric]]) -> list[Metric]:
     """Metrics as a read returns them: evaluation by evaluation, names sorted within each."""
-    groups: dict[tuple[str | None, str, str | None], list[Metric]] = defaultdict(list)
-    for m in metrics:
-        groups[(m.dataset, m.slice, m.run)].append(m)
-    return [m for group in groups.values() for m in sorted(group, key=lambda m: m.name)]
+    return [group[name] for group in groups.values() for name in sorted(group)]
 
 
 def _canonical_metric(metric: Metric) -> Metric:
@@ -103,6 +110,7 @@ class Registration:
         )
         runs = {r: run_id(self.tx, r) for r in {spec.run, *(m.run for m in spec.metrics)} if r}
         version = latest + 1
+        groups = evaluations(spec.metrics)
         facets = resolve_facets(self.tx.conn, spec.facets)
         payload = {
             "id": new_id(),
@@ -117,13 +125,13 @@ class Registration:
             "labels": spec.labels,
             "idempotency_key": spec.idempotency_key,
             "inputs": [{"dataset_version_id": dsv[i][0], "digest": dsv[i][1]} for i in spec.inputs],
-            "evaluations": evaluations_payload(spec.metrics, dsv, runs),
+            "evaluations": evaluations_payload(groups, dsv, runs),
             "facets": facets,
         }
         subject = f"{ref}@{version}"
         self.tx.emit_registration(EventDraft(EventType.VERSION_REGISTERED, subject, payload))
         self.counters[ref] = (model_id, version)
-        registered = self._result(spec, ref, version, dsv, facets)
+        registered = self._result(spec, ref, version, dsv, facets, reading_order(groups))
         if spec.idempotency_key is not None:
             self.keyed[(model_id, spec.idempotency_key)] = registered
         return registered
@@ -179,6 +187,7 @@ class Registration:
         version: int,
         dsv: dict[str, tuple[str, str | None]],
         facets: dict[str, Any],
+        metrics: list[Metric],
     ) -> ModelVersion:
         """The registered version as a read would return it, without reading it back.
 
@@ -197,7 +206,7 @@ class Registration:
                 DatasetInput.model_construct(id=str(_canonical(i, Kind.DATASET)), digest=dsv[i][1])
                 for i in spec.inputs
             ],
-            metrics=[_canonical_metric(m) for m in reading_order(spec.metrics)],
+            metrics=[_canonical_metric(m) for m in metrics],
             dependencies=spec.dependencies,
             tags=spec.tags,
             labels=spec.labels,
