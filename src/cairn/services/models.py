@@ -16,7 +16,7 @@ from cairn.core.names import Kind, canonical_name, parse_ref
 from cairn.core.specs import EvaluationSpec, ModelPatch, ModelSpec, VersionPatch, VersionSpec
 from cairn.services.base import Service, dataset_versions, new_id, page_size
 from cairn.services.registration import Registration, evaluations, evaluations_payload
-from cairn.services.schemas import resolve_facets, upgraded
+from cairn.services.schemas import patch_payload, resolve_facets, upgraded
 from cairn.store import lookup, reads
 from cairn.store import tables as t
 
@@ -70,12 +70,7 @@ class ModelService(Service):
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=False)
         with self.store.write(self.actor) as tx:
             model_id = lookup.entity_id(tx.conn, ref)
-            changes = patch.model_dump(mode="json", include=patch.model_fields_set - {"facets"})
-            payload = {
-                "id": model_id,
-                "changes": changes,
-                "facets": resolve_facets(tx.conn, patch.facets),
-            }
+            payload = patch_payload(tx.conn, model_id, patch)
             tx.emit(EventDraft(EventType.MODEL_UPDATED, str(ref), payload))
             return reads.models(tx.conn, reads.model_query().where(t.models.c.id == model_id))[0]
 
@@ -114,12 +109,7 @@ class ModelService(Service):
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=True)
         with self.store.write(self.actor) as tx:
             version_id = lookup.entity_id(tx.conn, ref)
-            changes = patch.model_dump(mode="json", include=patch.model_fields_set - {"facets"})
-            payload = {
-                "id": version_id,
-                "changes": changes,
-                "facets": resolve_facets(tx.conn, patch.facets),
-            }
+            payload = patch_payload(tx.conn, version_id, patch)
             tx.emit(EventDraft(EventType.VERSION_UPDATED, str(ref), payload))
             return reads.versions(
                 tx.conn, reads.version_query().where(t.model_versions.c.id == version_id)

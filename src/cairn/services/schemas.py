@@ -19,7 +19,7 @@ from cairn.core.facets import (
     parse_facet_key,
     validate,
 )
-from cairn.core.specs import SchemaSpec
+from cairn.core.specs import ModelPatch, SchemaSpec, VersionPatch
 from cairn.services.base import Service
 from cairn.store import lookup, reads
 from cairn.store import tables as t
@@ -80,6 +80,14 @@ def resolve_facets(
         validate(schema.ref, schema.json_schema, payload)
         out[name] = {"schema_version": schema.version, "producer": producer, "data": payload}
     return out
+
+
+def patch_payload(
+    conn: Connection, entity_id: str, patch: ModelPatch | VersionPatch
+) -> dict[str, Any]:
+    """An update event's payload: the fields the caller set, and its facets validated."""
+    changes = patch.model_dump(mode="json", include=patch.model_fields_set - {"facets"})
+    return {"id": entity_id, "changes": changes, "facets": resolve_facets(conn, patch.facets)}
 
 
 def upgraded(
