@@ -78,19 +78,18 @@ class Registry(Protocol):
     def register_versions(
         self, specs: Sequence[s.VersionSpec | Mapping[str, Any]]
     ) -> list[e.ModelVersion]:
-        """Register many versions in one transaction (all or none)."""
-        ...
+        """Register many versions in one transaction: all of them, or none."""
 
     def get_version(self, ref: str) -> e.ModelVersion:
-        """Register many versions in one transaction: all of them, or none."""
+        """The version ``team/name@n``."""
 
     def list_versions(
         self, model: str, *, limit: int = 100, after: int = 0
     ) -> list[e.ModelVersion]:
-        """The version ``team/name@n``."""
+        """Versions of a model in order; ``after`` is the last version number seen."""
 
     def update_version(self, ref: str, **changes: Any) -> e.ModelVersion:
-        """Versions of a model in order; ``after`` is the last version number seen."""
+        """Change description, dependencies, tags, labels or facets; never the artifact."""
 
     def record_evaluation(
         self,
@@ -101,13 +100,13 @@ class Registry(Protocol):
         slice: str = "",
         run: str | None = None,
     ) -> e.EvaluationResult:
-        """Change description, dependencies, tags, labels or facets; never the artifact."""
-
-    def create_dataset(self, ref: str, **fields: Any) -> e.Dataset:
         """Record metrics measured on a version, keyed by dataset version and slice."""
 
-    def get_dataset(self, ref: str) -> e.Dataset:
+    def create_dataset(self, ref: str, **fields: Any) -> e.Dataset:
         """Create ``team/name``; its versions are added with :meth:`add_dataset_version`."""
+
+    def get_dataset(self, ref: str) -> e.Dataset:
+        """The dataset ``team/name``. NotFound if absent."""
 
     def list_datasets(self, *, team: str | None = None, limit: int = 100) -> list[e.Dataset]: ...
 
