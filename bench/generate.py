@@ -159,12 +159,15 @@ def generate(target: str, models: int, versions: int, batch: int) -> dict[str, A
         began = time.perf_counter()
         with Progress(*columns) as progress:
             task = progress.add_task("versions", total=total, rate="-")
-            done = 0
-            for chunk in chunks(specs(models, versions), batch):
-                registry.register_versions(chunk)
-                done += len(chunk)
-                rate = done / (time.perf_counter() - began)
-                progress.update(task, completed=done, rate=f"{rate:,.0f}")
+
+            def advance(count: int) -> None:
+                rate = progress.tasks[task].completed / (time.perf_counter() - began)
+                progress.update(task, advance=count, rate=f"{rate:,.0f}")
+
+            report = registry.import_versions(
+                specs(models, versions), batch_size=batch, progress=advance
+            )
+        assert report.registered == total, report
         register_s = time.perf_counter() - began
         deploy_some(registry, models, versions)
         return {

@@ -10,7 +10,7 @@ v1 = registry.register_version("fraud/churn", "s3://models/churn/1", "sha256:" +
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -169,6 +169,16 @@ class LocalRegistry:
         """Register many versions in one transaction (all or none)."""
         built = [v if isinstance(v, s.VersionSpec) else build(s.VersionSpec, **v) for v in specs]
         return self._models.register_many(built)
+
+    def import_versions(
+        self,
+        records: Iterable[s.VersionSpec | Mapping[str, Any]],
+        *,
+        batch_size: int = 1000,
+        progress: Callable[[int], None] | None = None,
+    ) -> e.ImportReport:
+        specs = (r if isinstance(r, s.VersionSpec) else build(s.VersionSpec, **r) for r in records)
+        return self._models.import_versions(specs, batch_size=batch_size, progress=progress)
 
     def get_version(self, ref: str) -> e.ModelVersion:
         return self._models.get_version(ref)

@@ -94,3 +94,51 @@ def test_datasets_feature_views_runs_and_schemas(seeded: Cli, tmp_path: Path) ->
     )
     assert published.code == 0, published.stderr
     assert seeded("schema", "show", "acme.credit-risk/1", "--json").json()["version"] == 1
+
+
+def _jsonl(path: Path, records: list[dict[str, object]], *, blank_after: int = -1) -> Path:
+    lines = [json.dumps(r) + ("\n\n" if i == blank_after else "\n") for i, r in enumerate(records)]
+    path.write_text("".join(lines))
+    return path
+
+
+def _version(n: int, **extra: object) -> dict[str, object]:
+    return {
+        "model": "fraud/churn",
+        "artifact_uri": f"s3://models/churn/import-{n}",
+        "digest": "sha256:" + f"{n:064x}",
+        "idempotency_key": f"import-{n}",
+        "inputs": ["dataset:fraud/customers@1"],
+    } | extra
+
+
+def test_version_import_from_json_lines(seeded: Cli, tmp_path: Path) -> None:
+    file = _jsonl(tmp_path / "versions.jsonl", [_version(n) for n in range(5)], blank_after=1)
+    outcome = seeded("version", "import", str(file), "--batch-size", "2")
+    assert outcome.code == 0, outcome.stderr
+    assert "5 registered" in outcome.stdout
+    report = seeded("version", "import", str(file), "--json").json()
+    assert report == {"records": 5, "registered": 0, "unchanged": 5, "batches": 1}
+    versions = seeded("version", "list", "fraud/churn", "--json").json()
+    assert [v["version"] for v in versions] == [1, 2, 3, 4, 5, 6]
+
+
+def test_version_import_names_the_line_of_a_bad_record(seeded: Cli, tmp_path: Path) -> None:
+    records = [_version(n) for n in range(4)]
+    records[3]["digest"] = "sha256:short"
+    file = _jsonl(tmp_path / "versions.jsonl", records, blank_after=0)
+    outcome = seeded("version", "import", str(file), "--batch-size", "2")
+    assert outcome.code == 2
+    error = outcome.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"error: {file} line 5: digest:"), error
+    assert "(2 versions registered before it)" in error
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps(_version(9)) + "\n{not json\n")
+    outcome = seeded("version", "import", str(broken))
+    assert outcome.code == 2
+    assert f"error: {broken} line 2 is not valid JSON" in outcome.stderr
+    missing = seeded("version", "import", str(tmp_path / "absent.jsonl"))
+    assert (missing.code, missing.stderr.strip()) == (
+        2,
+        f"error: {tmp_path / 'absent.jsonl'}: No such file or directory",
+    )

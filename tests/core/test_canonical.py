@@ -9,8 +9,10 @@ import pytest
 import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from cairn.core.canonical import canonical_json, sha256_hex
+from cairn.core.specs import VersionSpec
 
 MAX_SAFE = 2**53 - 1  # the safe-integer range RFC 8785 accepts
 
@@ -71,9 +73,32 @@ def test_nan_and_infinity_are_refused(bad: float) -> None:
         canonical_json([1, [bad]])
 
 
-def test_non_string_keys_are_refused() -> None:
+def test_keys_that_would_collide_are_refused() -> None:
+    # Object keys must be strings (specs refuse others); an int key that would collide with
+    # a string key after coercion must never yield two equal keys.
     with pytest.raises(TypeError):
-        canonical_json({1: "x"})
+        canonical_json({1: "x", "1": "y"})
+
+
+def test_facet_documents_must_have_string_keys() -> None:
+    with pytest.raises(ValidationError):
+        VersionSpec.model_validate(
+            {
+                "model": "t/m",
+                "artifact_uri": "s3://b/m",
+                "digest": "sha256:" + "0" * 64,
+                "facets": {"acme.x/1": {"nested": {1: "x"}}},
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["version 1.0, then 2", "x:1e-05]", "ratio [3.0}", "\U0001f600 beyond the BMP"],
+)
+def test_strings_that_look_like_numbers_or_hold_astral_characters(text: str) -> None:
+    value = {"s": text, text: [1, 0.25], "n": 0.5}
+    assert canonical_json(value) == rfc8785.dumps(value)
 
 
 def test_sha256_hex() -> None:

@@ -10,6 +10,7 @@ panel or a traceback, so parsing happens here rather than in Typer callbacks::
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,39 @@ def moment(text: str | None, option: str = "--at") -> datetime | None:
             hint="e.g. 2025-03-01T12:00:00Z",
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def json_lines(path: str, lines: list[int]) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON Lines file, one per non-blank line.
+
+    ``lines`` is filled with the line number of each record as it is read, so that an error
+    about record *n* can name the line a person would open the file at.
+    """
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line.strip())
+                except ValueError as exc:
+                    raise ValidationFailed(
+                        f"{path} line {number} is not valid JSON: {exc}", field="file", rule="json"
+                    ) from None
+                if not isinstance(record, dict):
+                    raise ValidationFailed(
+                        f"{path} line {number} must hold a JSON object", field="file", rule="json"
+                    )
+                lines.append(number)
+                yield record
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: {exc.strerror}", field="file") from None
+
+
+def count_lines(path: str) -> int:
+    """Non-blank lines in a file (an upper bound on its records, for a progress bar)."""
+    try:
+        with Path(path).open("rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: {exc.strerror}", field="file") from None

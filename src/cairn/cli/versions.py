@@ -99,6 +99,62 @@ def register(
     out.emit(version, as_json, lambda: out.done(f"registered {version.id}"))
 
 
+@app.command("import")
+def import_(
+    file: Annotated[
+        str, typer.Argument(help="JSON Lines: one version per line, fields as in the SDK.")
+    ],
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Versions per transaction.")
+    ] = 5000,
+    as_json: o.Json = False,
+) -> None:
+    """Register many versions from a JSON Lines file, committed batch by batch.
+
+    A bad record stops the import and names its line; the batches before it stay. Records
+    with an idempotency_key make a second run skip what the first one registered.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from cairn.core.errors import CairnError
+
+    total = inputs.count_lines(file)
+    lines: list[int] = []
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    bar = Progress(*columns, console=out.console(stderr=True), transient=True)
+    with open_registry() as registry, bar:
+        task = bar.add_task("import", total=total)
+        try:
+            report = registry.import_versions(
+                inputs.json_lines(file, lines),
+                batch_size=batch_size,
+                progress=lambda done: bar.advance(task, done),
+            )
+        except CairnError as exc:
+            if "record" in exc.details:  # name the line, which is what a person opens
+                record = exc.details["record"]
+                where = f"{file} line {lines[record]}: " if record < len(lines) else ""
+                exc.message = (
+                    f"{where}{exc.details['problem']} "
+                    f"({exc.details['registered']:,} versions registered before it)"
+                )
+            raise
+    out.emit(
+        report,
+        as_json,
+        lambda: out.done(
+            f"imported {report.records:,} records: {report.registered:,} registered, "
+            f"{report.unchanged:,} already there ({report.batches:,} batches)"
+        ),
+    )
+
+
 @app.command("list")
 def list_(
     model: Annotated[str, typer.Argument(help="The model, team/name.")],

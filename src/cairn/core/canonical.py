@@ -1,11 +1,15 @@
 """Canonical JSON (RFC 8785, JCS) and the hashes taken over it.
 
 ``rfc8785`` is the reference encoder. It is pure Python (about 110 µs for an event here), so a
-fast path uses the C ``json`` encoder wherever its output is provably identical: keys are sorted
-by code point, which equals JCS's UTF-16 order for keys inside the Basic Multilingual Plane, and
-Python's ``repr`` of a float equals ECMAScript's form for non-integral values in [1e-4, 1e16).
-Integral floats are written as integers, as JCS does. Anything else falls back to the reference.
-Hypothesis checks the two agree (tests/core/test_canonical.py)::
+fast path uses the C ``json`` encoder and keeps its output wherever it is provably identical.
+The two can differ in only two ways. Numbers: Python's ``repr`` of a float equals ECMAScript's
+form except for integral floats (``1.0``, JCS ``1``) and exponent forms (``1e-05``, JCS
+``1e-5``), and both of those are visible in the output as a number token ending in ``.0`` or
+holding an ``e``. Key order: code-point order equals JCS's UTF-16 order unless a key holds a
+character beyond the Basic Multilingual Plane, which the output shows too. When the output
+shows neither, it is the canonical form; otherwise the value is normalised (integral floats
+as integers) or handed to the reference. Object keys must be strings: every payload comes
+from a validated spec. Hypothesis checks the paths agree (tests/core/test_canonical.py)::
 
     >>> canonical_json({"b": 1, "a": [1.0, 0.5]})
     b'{"a":[1,0.5],"b":1}'
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from typing import Any
 
 import rfc8785
@@ -68,8 +73,20 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+# A number token of Python's that JCS writes differently: integral (``3.0``) or with an
+# exponent (``1e-05``, ``1.5e+16``). It may also match inside a string, which only costs
+# the slower path.
+_SUSPECT_NUMBER = re.compile(r"(?:^|[:,\[])-?\d+(?:\.\d+)?(?:\.0|e[-+]\d+)(?:[,\]}]|$)")
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
 def canonical_json(value: Any) -> bytes:
     """Encode a JSON-compatible value as RFC 8785 canonical JSON bytes."""
+    text = _dumps(value)
+    if _SUSPECT_NUMBER.search(text) is None and (
+        text.isascii() or _BEYOND_BMP.search(text) is None
+    ):
+        return text.encode("utf-8")
     try:
         return _dumps(_normalise(value)).encode("utf-8")
     except _NeedsReference:

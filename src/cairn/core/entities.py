@@ -245,3 +245,14 @@ class RebuildReport(BaseModel):
 
     events_replayed: int
     tables: dict[str, int]
+
+
+class ImportReport(BaseModel):
+    """What a bulk import did: every record is either newly registered or already present."""
+
+    model_config = ConfigDict(frozen=True)
+
+    records: int
+    registered: int
+    unchanged: int = Field(description="records whose idempotency key named an existing version")
+    batches: int

@@ -10,7 +10,7 @@ API, and one contract test suite (``tests/contract``) holds both to the same beh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -79,6 +79,20 @@ class Registry(Protocol):
         self, specs: Sequence[s.VersionSpec | Mapping[str, Any]]
     ) -> list[e.ModelVersion]:
         """Register many versions in one transaction: all of them, or none."""
+
+    def import_versions(
+        self,
+        records: Iterable[s.VersionSpec | Mapping[str, Any]],
+        *,
+        batch_size: int = 1000,
+        progress: Callable[[int], None] | None = None,
+    ) -> e.ImportReport:
+        """Register a stream of versions (a backfill, a migration), committed batch by batch.
+
+        Returns counts, not versions. A failing record stops the import with its error, which
+        names the record and how many versions were registered before it; earlier batches
+        stay. Give records idempotency keys and a re-run resumes where the last one stopped.
+        ``progress`` is called with the size of each committed batch."""
 
     def get_version(self, ref: str) -> e.ModelVersion:
         """The version ``team/name@n``."""

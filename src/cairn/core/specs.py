@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from cairn.core.metadata import (
     CodeRef,
@@ -35,7 +35,9 @@ from cairn.core.metadata import (
 
 LabelMap = Annotated[dict[Label, Label], Field(max_length=100)]
 TagList = Annotated[list[Tag], Field(max_length=100)]
-FacetInput = Annotated[dict[str, dict[str, Any]], Field(max_length=50)]
+# JSON documents all the way down: object keys are strings, values JSON (the log's
+# canonical encoding and the facet schemas both rely on it).
+FacetInput = Annotated[dict[str, dict[str, JsonValue]], Field(max_length=50)]
 Word = Annotated[str, Field(min_length=1, max_length=100)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")]
 

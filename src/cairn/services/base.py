@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select
@@ -43,7 +42,9 @@ class _IdClock:
             millis, counter = self._millis, self._counter
         tail = int.from_bytes(os.urandom(8)) & (2**62 - 1)
         value = (millis & (2**48 - 1)) << 80 | 0x7 << 76 | counter << 64 | 0x2 << 62 | tail
-        return str(uuid.UUID(int=value))
+        # The canonical text form, formatted here: uuid.UUID costs twice as much per id.
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 new_id = _IdClock().next

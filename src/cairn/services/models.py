@@ -6,10 +6,13 @@ write transaction: no ``max()+1`` scan, no retry loop, no gaps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from cairn.core.entities import EvaluationResult, Model, ModelVersion
+from cairn.core.entities import EvaluationResult, ImportReport, Model, ModelVersion
+from cairn.core.errors import CairnError, ValidationFailed
 from cairn.core.events import EventDraft, EventType
 from cairn.core.metadata import Metric
 from cairn.core.names import Kind, canonical_name, parse_ref
@@ -84,6 +87,65 @@ class ModelService(Service):
             registration = Registration(tx)
             registration.prefetch(spec.model for spec in specs)
             return [registration.register(spec) for spec in specs]
+
+    def import_versions(
+        self,
+        specs: Iterable[VersionSpec],
+        *,
+        batch_size: int = 1000,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Register a stream of versions, one transaction per batch of ``batch_size``.
+
+        Nothing is assembled for the caller per version, which is what makes this the fast
+        path for backfills. A failing record stops the import: its batch is not written,
+        earlier batches stay, and the error says which record failed and how many were
+        registered. Records with idempotency keys make a re-run resume where it stopped.
+        """
+        if not 1 <= batch_size <= 100_000:
+            raise ValidationFailed(
+                f"batch size {batch_size} is out of range",
+                field="batch_size",
+                rule="range",
+                hint="1..100000",
+            )
+        tally = _Tally()
+        batch: list[VersionSpec] = []
+        try:
+            for spec in specs:  # a record that fails validation raises here
+                batch.append(spec)
+                if len(batch) == batch_size:
+                    self._import_batch(batch, tally, progress)
+                    batch = []
+            if batch:
+                self._import_batch(batch, tally, progress)
+        except CairnError as exc:
+            failed = tally.at if tally.at is not None else tally.records + len(batch)
+            raise _at_record(exc, failed, tally.registered) from None
+        return ImportReport(
+            records=tally.records,
+            registered=tally.registered,
+            unchanged=tally.records - tally.registered,
+            batches=tally.batches,
+        )
+
+    def _import_batch(
+        self, batch: list[VersionSpec], tally: _Tally, progress: Callable[[int], None] | None
+    ) -> None:
+        fresh = 0
+        with self.store.write(self.actor) as tx:
+            registration = Registration(tx)
+            registration.prefetch(spec.model for spec in batch)
+            for offset, spec in enumerate(batch):
+                tally.at = tally.records + offset
+                fresh += registration.record(spec)
+            tally.at = tally.records  # a failure at commit is the batch's, not one record's
+        tally.at = None
+        tally.records += len(batch)
+        tally.registered += fresh
+        tally.batches += 1
+        if progress is not None:
+            progress(len(batch))
 
     def get_version(self, raw: str) -> ModelVersion:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=True)
@@ -169,3 +231,25 @@ class ModelService(Service):
                 recorded_at=tx.at,
                 recorded_by=self.actor,
             )
+
+
+@dataclass(slots=True)
+class _Tally:
+    records: int = 0
+    registered: int = 0
+    batches: int = 0
+    at: int | None = None  # the record being registered, while a batch is in flight
+
+
+def _at_record(exc: CairnError, record: int, registered: int) -> CairnError:
+    """``exc`` as an import re-raises it: the same error, saying where the import stopped."""
+    again = copy.copy(exc)
+    again.message = f"record {record}: {exc.message} ({registered} versions registered before it)"
+    again.args = (again.message,)
+    again.details = {
+        **exc.details,
+        "record": record,
+        "registered": registered,
+        "problem": exc.message,
+    }
+    return again

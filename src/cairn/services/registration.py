@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_
@@ -91,20 +92,60 @@ def _canonical_metric(metric: Metric) -> Metric:
     return metric.model_copy(update={"dataset": dataset, "run": run})
 
 
+@dataclass(slots=True)
+class _Written:
+    """What one registration wrote, enough to assemble its result without a read."""
+
+    ref: Ref
+    version: int
+    dsv: dict[str, tuple[str, str | None]]
+    facets: dict[str, Any]
+    groups: dict[MetricKey, dict[str, Metric]]
+
+
+@dataclass(slots=True)
+class _Keyed:
+    """A version registered under an idempotency key: its digest, and its record once read."""
+
+    digest: str
+    version_id: str
+    result: ModelVersion | None = None
+
+
 class Registration:
     """One write transaction's worth of version registrations."""
 
     def __init__(self, tx: Tx) -> None:
         self.tx = tx
         self.counters: dict[Ref, tuple[str, int]] = {}
-        self.keyed: dict[tuple[str, str], ModelVersion] = {}
+        self.keyed: dict[tuple[str, str], _Keyed] = {}
 
     def register(self, spec: VersionSpec) -> ModelVersion:
+        """Register ``spec``; return the version as a read would (the existing one on a repeat)."""
+        written = self._write(spec)
+        if isinstance(written, _Keyed):
+            if written.result is None:
+                query = reads.version_query().where(t.model_versions.c.id == written.version_id)
+                written.result = reads.versions(self.tx.conn, query)[0]
+            return written.result
+        registered = self._result(spec, written)
+        if spec.idempotency_key is not None:
+            model_id = self.counters[written.ref][0]
+            self.keyed[(model_id, spec.idempotency_key)].result = registered
+        return registered
+
+    def record(self, spec: VersionSpec) -> bool:
+        """Register ``spec`` without assembling a result; False on an idempotent repeat."""
+        return isinstance(self._write(spec), _Written)
+
+    def _write(self, spec: VersionSpec) -> _Written | _Keyed:
+        """Emit the registration, or return the version an idempotency key already names."""
         ref = parse_ref(spec.model, kind=Kind.MODEL, versioned=False)
         model_id, latest = self._counter(ref)
-        existing = self._existing(model_id, spec, ref)
-        if existing:
-            return existing
+        if spec.idempotency_key is not None:
+            existing = self._existing(model_id, spec.idempotency_key, spec.digest, ref)
+            if existing is not None:
+                return existing
         dsv = dataset_versions(
             self.tx, [*spec.inputs, *(m.dataset for m in spec.metrics if m.dataset)]
         )
@@ -112,8 +153,9 @@ class Registration:
         version = latest + 1
         groups = evaluations(spec.metrics)
         facets = resolve_facets(self.tx.conn, spec.facets)
+        version_id = new_id()
         payload = {
-            "id": new_id(),
+            "id": version_id,
             "model_id": model_id,
             "version": version,
             "artifact_uri": spec.artifact_uri,
@@ -131,10 +173,9 @@ class Registration:
         subject = f"{ref}@{version}"
         self.tx.emit_registration(EventDraft(EventType.VERSION_REGISTERED, subject, payload))
         self.counters[ref] = (model_id, version)
-        registered = self._result(spec, ref, version, dsv, facets, reading_order(groups))
         if spec.idempotency_key is not None:
-            self.keyed[(model_id, spec.idempotency_key)] = registered
-        return registered
+            self.keyed[(model_id, spec.idempotency_key)] = _Keyed(spec.digest, version_id)
+        return _Written(ref, version, dsv, facets, groups)
 
     def prefetch(self, models: Iterable[str]) -> None:
         """Read the version counters of the named models, a few queries for a whole batch."""
@@ -160,10 +201,7 @@ class Registration:
             lookup.entity_id(self.tx.conn, ref)  # raises NotFound naming what is missing
         return self.counters[ref]
 
-    def _existing(self, model_id: str, spec: VersionSpec, ref: Ref) -> ModelVersion | None:
-        key = spec.idempotency_key
-        if key is None:
-            return None
+    def _existing(self, model_id: str, key: str, digest: str, ref: Ref) -> _Keyed | None:
         found = self.keyed.get((model_id, key))
         if found is None:
             row = self.tx.conn.execute(
@@ -171,29 +209,21 @@ class Registration:
             ).first()
             if row is None:
                 return None
-            query = reads.version_query().where(t.model_versions.c.id == row.id)
-            found = reads.versions(self.tx.conn, query)[0]
-        if found.digest != spec.digest:
+            found = self.keyed[(model_id, key)] = _Keyed(row.digest, row.id)
+        if found.digest != digest:
             raise Conflict(
                 f"idempotency key {key!r} of {ref} was already used for another artifact",
                 hint="use a new idempotency key for a new artifact",
             )
         return found
 
-    def _result(
-        self,
-        spec: VersionSpec,
-        ref: Ref,
-        version: int,
-        dsv: dict[str, tuple[str, str | None]],
-        facets: dict[str, Any],
-        metrics: list[Metric],
-    ) -> ModelVersion:
+    def _result(self, spec: VersionSpec, written: _Written) -> ModelVersion:
         """The registered version as a read would return it, without reading it back.
 
         Every part was validated on the way in, so the record is assembled without being
         validated again (a measurable share of a bulk registration otherwise).
         """
+        ref, version, dsv = written.ref, written.version, written.dsv
         return ModelVersion.model_construct(
             id=f"{ref}@{version}",
             model=str(ref),
@@ -206,11 +236,11 @@ class Registration:
                 DatasetInput.model_construct(id=str(_canonical(i, Kind.DATASET)), digest=dsv[i][1])
                 for i in spec.inputs
             ],
-            metrics=[_canonical_metric(m) for m in metrics],
+            metrics=[_canonical_metric(m) for m in reading_order(written.groups)],
             dependencies=spec.dependencies,
             tags=spec.tags,
             labels=spec.labels,
-            facets=reads.facet_models(facets),
+            facets=reads.facet_models(written.facets),
             registered_by=self.tx.actor,
             created_at=self.tx.at,
             updated_at=self.tx.at,

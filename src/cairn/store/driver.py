@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Table, insert
@@ -60,14 +61,40 @@ def _memoised(processor: Processor) -> Processor:
     return process
 
 
+@lru_cache(maxsize=1024)
+def _picker(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function returning the values of ``keys`` in order (KeyError if one is absent)."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    return lambda row: tuple([row[k] for k in keys])
+
+
 def _parameters(prepared: Prepared, rows: Sequence[dict[str, Any]]) -> list[Any]:
-    pairs = tuple(
-        (key, _memoised(p) if p else None)
-        for key, p in zip(prepared.keys, prepared.processors, strict=True)
-    )
-    if prepared.positional:
-        return [tuple([p(row.get(k)) if p else row.get(k) for k, p in pairs]) for row in rows]
-    return [{k: p(row.get(k)) if p else row.get(k) for k, p in pairs} for row in rows]
+    if not prepared.positional:
+        pairs = tuple(
+            (key, _memoised(p) if p else None)
+            for key, p in zip(prepared.keys, prepared.processors, strict=True)
+        )
+        return [{k: p(row.get(k)) if p else row.get(k) for k, p in pairs} for row in rows]
+    # Positional (SQLite): pick every value out in C, then convert only the few columns that
+    # need it (JSON, times); rows lacking a key take the slow road, where it is NULL.
+    keys = prepared.keys
+    pick = _picker(keys)
+    convert = [(i, _memoised(p)) for i, p in enumerate(prepared.processors) if p]
+    out: list[Any] = []
+    for row in rows:
+        try:
+            values = pick(row)
+        except KeyError:
+            values = tuple([row.get(k) for k in keys])
+        if convert:
+            converted = list(values)
+            for i, p in convert:
+                converted[i] = p(converted[i])
+            out.append(converted)
+        else:
+            out.append(values)
+    return out
 
 
 def execute(
