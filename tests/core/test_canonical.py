@@ -50,6 +50,8 @@ json_values = st.recursive(
 @given(json_values)
 @example({"\U0001f600": 1, "\ue000": 2, "a": 3})  # UTF-16 order differs from code-point order
 @example({"b": [1.0, 0.5, 1e-7, 1e16, -0.0]})
+@example([1e20, 1e21, 1.5e-7, 1e-5, 1e-10, 3.05, -2.0, 1e300, 5e-324])
+@example({"x": "numpy>=2.0,<3", "y": ":1.0,", "z": "[1e-05]"})
 @example({"x": {"\U00010000": None, "\uffff": True}})
 def test_canonical_json_equals_rfc8785(value: Any) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
