@@ -127,3 +127,23 @@ def build_rich_registry(reg: LocalRegistry) -> None:
     staged = reg.deploy("fraud/churn@2", "staging", at=T0 + timedelta(days=2))
     reg.retire_deployment(staged.id, at=T0 + timedelta(days=4))
     assert first.id != staged.id
+    _add_access(reg)
+
+
+def _add_access(reg: LocalRegistry) -> None:
+    """Principals with grants (changed, replaced and revoked), roles and tokens."""
+    access = reg.access_service(secret_key="ab" * 32)
+    access.bootstrap("user:root")
+    access.create_principal("user:alice", display_name="Alice \u00e9")
+    access.create_principal("ci", kind="service")
+    access.create_principal("user:bob")
+    access.grant("user:alice", "fraud", "contributor")
+    access.grant("user:alice", "fraud", "approver")
+    access.grant("user:alice", "risk", "viewer")
+    access.grant("service:ci", "risk", "contributor")
+    access.grant("user:bob", "risk", "admin")
+    access.revoke_role("user:bob", "risk")
+    access.set_registry_role("user:bob", "auditor")
+    access.set_disabled("user:bob", True)
+    issued = access.issue_token("service:ci", name="deploy", expires_in=timedelta(days=30))
+    access.revoke_token(issued.id)

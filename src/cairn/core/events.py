@@ -40,6 +40,14 @@ class EventType(StrEnum):
     DEPLOYMENT_RETIRED = "deployment.retired"
     EVALUATION_RECORDED = "evaluation.recorded"
     SCHEMA_PUBLISHED = "schema.published"
+    PRINCIPAL_CREATED = "principal.created"
+    PRINCIPAL_UPDATED = "principal.updated"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
+    # Tokens are recorded for audit (who issued which, for whom, until when); their payloads
+    # never carry the secret or its hash.
+    TOKEN_ISSUED = "token.issued"  # noqa: S105  (an event name, not a secret)
+    TOKEN_REVOKED = "token.revoked"  # noqa: S105  (an event name, not a secret)
 
 
 #: Payload schema version of every event type; bump one when its payload changes shape.

@@ -46,6 +46,16 @@ def resolve_url(target: str | Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+def sqlite_folder(url: str) -> Path | None:
+    """The folder holding a SQLite registry's file; None for PostgreSQL or in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).resolve().parent
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Take transaction control from the sqlite3 module so that BEGIN IMMEDIATE is ours to emit.
     dbapi_connection.isolation_level = None

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, Update, bindparam, update
+from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, update
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
@@ -226,6 +226,29 @@ def _evaluation_recorded(
     _evaluation(conn, payload["version_id"], payload, actor, at)
 
 
+def _role_granted(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    # A grant replaces whatever role the principal held in that team.
+    _role_revoked(conn, payload, actor, at)
+    insert_rows(conn, t.team_roles, [_row(t.team_roles, payload)])
+
+
+def _role_revoked(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    roles = t.team_roles.c
+    conn.execute(
+        delete(t.team_roles).where(
+            roles.principal_id == payload["principal_id"], roles.team_id == payload["team_id"]
+        )
+    )
+
+
+def _credentials_only(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    """Token events change no read table: the token row is written beside the event.
+
+    Its hash must never enter the log, so the row cannot be a projection of it; the events are
+    there so the log says who issued or revoked which token, for whom and until when.
+    """
+
+
 HANDLERS: dict[str, Handler] = {
     EventType.TEAM_CREATED: _create(t.teams),
     EventType.TEAM_UPDATED: _update(t.teams),
@@ -254,6 +277,12 @@ HANDLERS: dict[str, Handler] = {
     EventType.DEPLOYMENT_RETIRED: _deployment_retired,
     EventType.EVALUATION_RECORDED: _evaluation_recorded,
     EventType.SCHEMA_PUBLISHED: _create(t.facet_schemas, actor_column="created_by"),
+    EventType.PRINCIPAL_CREATED: _create(t.principals),
+    EventType.PRINCIPAL_UPDATED: _update(t.principals),
+    EventType.ROLE_GRANTED: _role_granted,
+    EventType.ROLE_REVOKED: _role_revoked,
+    EventType.TOKEN_ISSUED: _credentials_only,
+    EventType.TOKEN_REVOKED: _credentials_only,
 }
 
 

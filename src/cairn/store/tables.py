@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -317,6 +318,65 @@ log_state = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
+principals = Table(
+    "principals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),  # "user:alice", "service:ci"
+    Column("kind", String(20), nullable=False),
+    Column("display_name", String(500)),
+    Column("registry_role", String(20)),
+    Column("disabled", Boolean, nullable=False),
+    *_audit(),
+    _states("kind", ("user", "service"), "kind"),
+    _states("registry_role", ("admin", "auditor"), "registry_role"),
+)
+
+team_roles = Table(
+    "team_roles",
+    metadata,
+    Column("principal_id", Uuid, ForeignKey("principals.id"), primary_key=True),
+    Column("team_id", Uuid, ForeignKey("teams.id"), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Index(None, "team_id"),
+    _states("role", ("viewer", "contributor", "approver", "admin"), "role"),
+    sqlite_with_rowid=False,
+)
+
+# Credentials, not a projection: the log never carries a token's hash, so this table cannot be
+# rebuilt from it, and `cairn admin rebuild` leaves it alone. For the same reason principal_id
+# has no foreign key: a rebuild empties and refills `principals` (same ids) in one transaction.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(12), primary_key=True),
+    Column("principal_id", Uuid, nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
+
+# Who asked for what, and what they were told. Kept apart from the event log: reads are far
+# more frequent than changes, and a log of them needs no Merkle tree.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("principal", String(200), index=True),  # None: anonymous
+    Column("method", String(16), nullable=False),
+    Column("path", String(2000), nullable=False),
+    Column("action", String(40)),  # None: the request named no route
+    Column("team", String(63)),
+    Column("outcome", String(10), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("detail", String(2000)),
+    _states("outcome", ("allowed", "denied", "failed"), "outcome"),
+)
+
 #: Projections, in an order that satisfies foreign keys when filled.
 READ_TABLES: tuple[Table, ...] = (
     teams,
@@ -336,4 +396,6 @@ READ_TABLES: tuple[Table, ...] = (
     deployments,
     facet_schemas,
     facets,
+    principals,
+    team_roles,
 )

@@ -115,6 +115,24 @@ class Store:
         except (DBAPIError, self._dbapi.Error) as exc:
             raise translate(exc, self._dbapi) from exc
 
+    @contextmanager
+    def write_unlogged(self) -> Iterator[Connection]:
+        """A transaction for state kept outside the event log (token use, the access log).
+
+        It appends no events and, on PostgreSQL, skips the registry's write lock, so it never
+        queues behind a registration; SQLite still begins IMMEDIATE, as all its writers must.
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn.info[WRITE_FLAG] = True
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    conn.info.pop(WRITE_FLAG, None)
+        except (DBAPIError, self._dbapi.Error) as exc:
+            raise translate(exc, self._dbapi) from exc
+
     def run_raw(self, statement: str, **params: Any) -> None:
         """Execute one statement outside the log: maintenance and tests only."""
         with self.engine.begin() as conn:
