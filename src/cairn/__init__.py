@@ -3,6 +3,7 @@
     import cairn
     registry = cairn.connect("./.cairn")          # embedded SQLite
     registry = cairn.connect("postgresql://...")  # embedded, on PostgreSQL
+    registry = cairn.connect("http://127.0.0.1:8080", token="cairn_...")  # a server
 
 Nothing heavy is imported until :func:`connect` is called.
 """
@@ -21,6 +22,7 @@ from cairn.core.errors import (
     NotFound,
     PermissionDenied,
     StorageUnavailable,
+    Unauthenticated,
     ValidationFailed,
     VerificationFailed,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "PermissionDenied",
     "Registry",
     "StorageUnavailable",
+    "Unauthenticated",
     "ValidationFailed",
     "VerificationFailed",
     "__version__",
@@ -55,12 +58,21 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'cairn' has no attribute {name!r}")
 
 
-def connect(target: str | Path = ".cairn", *, actor: str | None = None) -> Registry:
-    """Open a registry: a folder or ``sqlite:///`` URL, or a ``postgresql://`` URL.
+def connect(
+    target: str | Path = ".cairn", *, actor: str | None = None, token: str | None = None
+) -> Registry:
+    """Open a registry: a folder or ``sqlite:///`` URL, a ``postgresql://`` URL (embedded), or
+    an ``http(s)://`` URL of a Cairn server.
 
-    The schema is created or migrated on first connect. ``actor`` names who makes the changes
-    (default: the operating-system user).
+    Embedded, the schema is created or migrated on first connect and ``actor`` names who makes
+    the changes (default: the operating-system user). Remote, the server knows who you are from
+    ``token`` (see ``cairn token create``).
     """
+    text = str(target)
+    if text.startswith(("http://", "https://")):
+        from cairn.client import HttpRegistry
+
+        return HttpRegistry(text, token=token)
     from cairn.local import LocalRegistry
 
-    return LocalRegistry.open(str(target), actor=actor or f"user:{getpass.getuser()}")
+    return LocalRegistry.open(text, actor=actor or f"user:{getpass.getuser()}")

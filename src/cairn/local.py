@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -21,13 +22,15 @@ from cairn.core import specs as s
 from cairn.core.errors import ValidationFailed
 from cairn.core.metadata import Metric
 from cairn.core.registry import Registry
+from cairn.services.access import AccessService
 from cairn.services.catalog import DatasetService, FeatureViewService
 from cairn.services.log import LogService
 from cairn.services.models import ModelService
 from cairn.services.operations import DeploymentService, EnvironmentService, RunService
 from cairn.services.schemas import SchemaService
 from cairn.services.teams import TeamService
-from cairn.store.engine import make_engine, resolve_url
+from cairn.store.engine import make_engine, resolve_url, sqlite_folder
+from cairn.store.keys import token_key
 from cairn.store.migrate import ensure_current
 from cairn.store.migrate import upgrade as upgrade_schema
 from cairn.store.uow import Store
@@ -71,6 +74,23 @@ class LocalRegistry:
         if migrate:
             ensure_current(self._engine)
         self.store = Store(self._engine)
+        self._owns_engine = True
+        self._bind(actor)
+
+    def as_actor(self, actor: str) -> LocalRegistry:
+        """The same registry (same connections) acting as ``actor``: a server, per request."""
+        view = object.__new__(LocalRegistry)
+        view.url, view._engine, view.store, view._owns_engine = (
+            self.url,
+            self._engine,
+            self.store,
+            False,
+        )
+        view._bind(actor)
+        return view
+
+    def _bind(self, actor: str) -> None:
+        self.actor = actor
         self._teams = TeamService(self.store, actor)
         self._models = ModelService(self.store, actor)
         self._datasets = DatasetService(self.store, actor)
@@ -86,7 +106,8 @@ class LocalRegistry:
         return cls(resolve_url(target), actor=actor)
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._owns_engine:  # a view from as_actor() borrows its engine
+            self._engine.dispose()
 
     def __enter__(self) -> LocalRegistry:
         return self
@@ -104,8 +125,8 @@ class LocalRegistry:
     def list_teams(self, *, limit: int = 100, after: str | None = None) -> list[e.Team]:
         return self._teams.find(limit=limit, after=after)
 
-    def update_team(self, name: str, **changes: Any) -> e.Team:
-        return self._teams.update(name, build(s.TeamPatch, **changes))
+    def update_team(self, name: str, *, if_revision: int | None = None, **changes: Any) -> e.Team:
+        return self._teams.update(name, build(s.TeamPatch, **changes), if_revision=if_revision)
 
     # -- models -----------------------------------------------------------------------------
     def create_model(self, ref: str, **fields: Any) -> e.Model:
@@ -119,8 +140,8 @@ class LocalRegistry:
     ) -> list[e.Model]:
         return self._models.find(team=team, limit=limit, after=after)
 
-    def update_model(self, ref: str, **changes: Any) -> e.Model:
-        return self._models.update(ref, build(s.ModelPatch, **changes))
+    def update_model(self, ref: str, *, if_revision: int | None = None, **changes: Any) -> e.Model:
+        return self._models.update(ref, build(s.ModelPatch, **changes), if_revision=if_revision)
 
     def upgrade_facets(self, ref: str) -> list[str]:
         return self._models.upgrade_facets(ref)
@@ -188,8 +209,11 @@ class LocalRegistry:
     ) -> list[e.ModelVersion]:
         return self._models.list_versions(model, limit=limit, after=after)
 
-    def update_version(self, ref: str, **changes: Any) -> e.ModelVersion:
-        return self._models.update_version(ref, build(s.VersionPatch, **changes))
+    def update_version(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.ModelVersion:
+        patch = build(s.VersionPatch, **changes)
+        return self._models.update_version(ref, patch, if_revision=if_revision)
 
     def record_evaluation(
         self,
@@ -220,8 +244,11 @@ class LocalRegistry:
     def list_datasets(self, *, team: str | None = None, limit: int = 100) -> list[e.Dataset]:
         return self._datasets.find(team=team, limit=limit)
 
-    def update_dataset(self, ref: str, **changes: Any) -> e.Dataset:
-        return self._datasets.update(ref, build(s.DatasetPatch, **changes))
+    def update_dataset(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.Dataset:
+        patch = build(s.DatasetPatch, **changes)
+        return self._datasets.update(ref, patch, if_revision=if_revision)
 
     def add_dataset_version(self, dataset: str, **fields: Any) -> e.DatasetVersion:
         return self._datasets.add_version(build(s.DatasetVersionSpec, dataset=dataset, **fields))
@@ -245,8 +272,11 @@ class LocalRegistry:
     ) -> list[e.FeatureView]:
         return self._feature_views.find(team=team, limit=limit)
 
-    def update_feature_view(self, ref: str, **changes: Any) -> e.FeatureView:
-        return self._feature_views.update(ref, build(s.FeatureViewPatch, **changes))
+    def update_feature_view(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.FeatureView:
+        patch = build(s.FeatureViewPatch, **changes)
+        return self._feature_views.update(ref, patch, if_revision=if_revision)
 
     def add_feature_view_version(self, feature_view: str, **fields: Any) -> e.FeatureViewVersion:
         return self._feature_views.add_version(
@@ -266,8 +296,8 @@ class LocalRegistry:
     def list_runs(self, *, team: str | None = None, limit: int = 100) -> list[e.Run]:
         return self._runs.find(team=team, limit=limit)
 
-    def update_run(self, ref: str, **changes: Any) -> e.Run:
-        return self._runs.update(ref, build(s.RunPatch, **changes))
+    def update_run(self, ref: str, *, if_revision: int | None = None, **changes: Any) -> e.Run:
+        return self._runs.update(ref, build(s.RunPatch, **changes), if_revision=if_revision)
 
     def create_environment(self, name: str, **fields: Any) -> e.Environment:
         return self._environments.create(build(s.EnvironmentSpec, name=name, **fields))
@@ -278,8 +308,11 @@ class LocalRegistry:
     def list_environments(self, *, limit: int = 100) -> list[e.Environment]:
         return self._environments.find(limit=limit)
 
-    def update_environment(self, name: str, **changes: Any) -> e.Environment:
-        return self._environments.update(name, build(s.EnvironmentPatch, **changes))
+    def update_environment(
+        self, name: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.Environment:
+        patch = build(s.EnvironmentPatch, **changes)
+        return self._environments.update(name, patch, if_revision=if_revision)
 
     def deploy(self, version: str, environment: str, *, at: datetime | None = None) -> e.Deployment:
         return self._deployments.deploy(
@@ -330,6 +363,17 @@ class LocalRegistry:
 
     def rebuild(self) -> e.RebuildReport:
         return self._log.rebuild()
+
+    def access_service(
+        self, home: Path | None = None, *, secret_key: str | None = None
+    ) -> AccessService:
+        """Principals, roles, tokens and the access log: the server's side, not the protocol.
+
+        Tokens are hashed with ``secret_key`` (hex, e.g. from CAIRN_SECRET_KEY) if given, else
+        with the key in ``secret.key`` beside a SQLite database, or in ``home`` for PostgreSQL.
+        """
+        folder = sqlite_folder(self.url) or home
+        return AccessService(self.store, self.actor, token_key(folder, configured=secret_key))
 
     def upgrade_database(self) -> str | None:
         return upgrade_schema(self._engine)

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from cairn.core.errors import CairnError, Conflict, NotFound, ValidationFailed
+from cairn.core.errors import (
+    CairnError,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from cairn.local import LocalRegistry
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -434,6 +440,47 @@ def test_idempotent_registration(reg: LocalRegistry) -> None:
     assert other.version == 2
     # Without a key the same digest is simply a new version.
     assert reg.register_version("fraud/churn", "s3://m/1", digest(1)).version == 3
+
+
+# -- optimistic concurrency ----------------------------------------------------------------------
+def test_a_stale_revision_is_refused_and_nothing_written(reg: LocalRegistry) -> None:
+    version = reg.register_version("fraud/churn", "s3://m/1", digest(1))
+    reg.create_run("fraud/train-1")
+    read = {
+        "team": reg.get_team("fraud"),
+        "model": reg.get_model("fraud/churn"),
+        "version": reg.get_version(version.id),
+        "dataset": reg.get_dataset("risk/customers"),
+        "run": reg.get_run("fraud/train-1"),
+        "environment": reg.get_environment("prod-eu"),
+    }
+    updates: dict[str, Any] = {
+        "team": lambda **kw: reg.update_team("fraud", **kw),
+        "model": lambda **kw: reg.update_model("fraud/churn", **kw),
+        "version": lambda **kw: reg.update_version(version.id, **kw),
+        "dataset": lambda **kw: reg.update_dataset("risk/customers", **kw),
+        "run": lambda **kw: reg.update_run("fraud/train-1", **kw),
+        "environment": lambda **kw: reg.update_environment("prod-eu", **kw),
+    }
+    for what, update in updates.items():
+        current = read[what].revision
+        change: dict[str, Any] = (
+            {"status": "succeeded"} if what == "run" else {"description": f"new {what}"}
+        )
+        assert update(**change, if_revision=current).revision == current + 1, what
+        # A second writer still holding the first read is refused, and writes nothing.
+        error = _unchanged(
+            reg, lambda u=update, c=change, r=current: u(**c, if_revision=r), PreconditionFailed
+        )
+        assert error.details["current_revision"] == current + 1, what
+    team_fv = reg.create_feature_view("risk/spend", entities=["customer"])
+    stale = _unchanged(
+        reg,
+        lambda: reg.update_feature_view("risk/spend", description="x", if_revision=7),
+        PreconditionFailed,
+    )
+    assert stale.details.get("hint")
+    assert reg.get_feature_view("risk/spend").revision == team_fv.revision
 
 
 # -- bulk import ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from cairn.cli import (
+    access,
     admin,
     datasets,
     demo,
@@ -24,6 +25,7 @@ from cairn.cli import (
     models,
     runs,
     schemas,
+    serve,
     teams,
     versions,
 )
@@ -48,8 +50,14 @@ def configure(
         typer.Option(
             "--registry",
             envvar="CAIRN_REGISTRY",
-            help="Registry folder, sqlite:/// or postgresql:// URL"
+            help="Registry folder, sqlite:/// or postgresql:// URL, or a server's http(s):// URL"
             " (default: $CAIRN_HOME, else ./.cairn).",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="CAIRN_TOKEN", help="API token for a server (cairn token create)."
         ),
     ] = None,
     actor: Annotated[
@@ -60,6 +68,7 @@ def configure(
     """Cairn: a model registry that knows where every model came from."""
     SETTINGS.registry = registry
     SETTINGS.actor = actor
+    SETTINGS.token = token
 
 
 app.command("init")(admin.init)
@@ -78,7 +87,13 @@ app.add_typer(schemas.app, name="schema")
 app.add_typer(log.app, name="log")
 app.add_typer(admin.db, name="db")
 app.add_typer(admin.admin, name="admin")
+admin.admin.command("bootstrap")(access.bootstrap)
+app.add_typer(access.principal_app, name="principal")
+app.add_typer(access.role_app, name="role")
+app.add_typer(access.token_app, name="token")
+app.command("audit")(access.audit)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 def _fail(message: str) -> NoReturn:

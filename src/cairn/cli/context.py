@@ -25,6 +25,7 @@ class Settings:
 
     registry: str | None = None
     actor: str | None = None
+    token: str | None = None
 
 
 SETTINGS = Settings()
@@ -40,6 +41,11 @@ def target() -> str:
     return SETTINGS.registry or home()
 
 
+def secret_key() -> str | None:
+    """The configured token key (hex), if any; see :mod:`cairn.store.keys`."""
+    return os.environ.get("CAIRN_SECRET_KEY") or None
+
+
 def actor() -> str:
     return SETTINGS.actor or f"user:{getpass.getuser()}"
 
@@ -49,7 +55,7 @@ def open_registry() -> Iterator[Registry]:
     """Open (creating or migrating if needed) the registry and close it afterwards."""
     import cairn
 
-    registry = cairn.connect(target(), actor=actor())
+    registry = cairn.connect(target(), actor=actor(), token=SETTINGS.token)
     try:
         yield registry
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -41,7 +41,11 @@ def create(
     as_json: o.Json = False,
 ) -> None:
     """Create a team. Fails if the name is taken or not a valid name."""
-    fields = {"display_name": display_name, "description": description, "contact": contact}
+    fields: dict[str, Any] = {
+        "display_name": display_name,
+        "description": description,
+        "contact": contact,
+    }
     with open_registry() as registry:
         team = registry.create_team(name, **{k: v for k, v in fields.items() if v is not None})
     out.emit(team, as_json, lambda: out.done(f"created {team.id}"))
@@ -79,7 +83,11 @@ def update(
     as_json: o.Json = False,
 ) -> None:
     """Change the fields given; the others stay as they are."""
-    fields = {"display_name": display_name, "description": description, "contact": contact}
+    fields: dict[str, Any] = {
+        "display_name": display_name,
+        "description": description,
+        "contact": contact,
+    }
     with open_registry() as registry:
         team = registry.update_team(name, **{k: v for k, v in fields.items() if v is not None})
     out.emit(team, as_json, lambda: out.done(f"updated {team.id} (revision {team.revision})"))

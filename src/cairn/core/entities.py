@@ -6,7 +6,7 @@ These are output types. Inputs are in :mod:`cairn.core.specs`; table rows live i
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -256,3 +256,60 @@ class ImportReport(BaseModel):
     registered: int
     unchanged: int = Field(description="records whose idempotency key named an existing version")
     batches: int
+
+
+RoleName = Literal["viewer", "contributor", "approver", "admin"]
+Outcome = Literal["allowed", "denied", "failed"]
+
+
+class PrincipalInfo(BaseModel):
+    """A user or service account and the roles it holds (``teams``: team name -> role)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: Literal["user", "service"]
+    display_name: str | None = None
+    registry_role: Literal["admin", "auditor"] | None = None
+    disabled: bool = False
+    teams: dict[str, RoleName] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    revision: int = 1
+
+
+class TokenInfo(BaseModel):
+    """An API token as anyone may see it: never its secret, never its hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    principal: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class IssuedToken(TokenInfo):
+    """A new token with its text, returned exactly once; only a keyed hash is stored."""
+
+    token: str = Field(repr=False)
+
+
+class AccessRecord(BaseModel):
+    """One request as the server saw it, and what it was told (the access log)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None = None  # given by the log when stored
+    at: datetime
+    principal: str | None = None  # None: anonymous
+    method: str
+    path: str
+    action: str | None = None  # None: the request matched no route
+    team: str | None = None
+    outcome: Outcome
+    status: int
+    detail: str | None = None

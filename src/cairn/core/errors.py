@@ -43,6 +43,12 @@ class Conflict(CairnError):
     code = "conflict"
 
 
+class PreconditionFailed(Conflict):
+    """The entity changed since the revision the caller read (a stale optimistic write)."""
+
+    code = "precondition-failed"
+
+
 class ValidationFailed(CairnError):
     """Input was rejected: a malformed name, a metadata field breaking its schema..."""
 
@@ -64,6 +70,12 @@ class ValidationFailed(CairnError):
 
 
 InvalidInput = ValidationFailed
+
+
+class Unauthenticated(CairnError):
+    """No credentials, or credentials that are malformed, unknown, expired or revoked."""
+
+    code = "unauthenticated"
 
 
 class PermissionDenied(CairnError):

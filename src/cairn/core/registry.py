@@ -35,8 +35,12 @@ class Registry(Protocol):
     def list_teams(self, *, limit: int = 100, after: str | None = None) -> list[e.Team]:
         """Teams in name order; ``after`` is the last name of the previous page."""
 
-    def update_team(self, name: str, **changes: Any) -> e.Team:
-        """Change the given fields only; every change is an event."""
+    def update_team(self, name: str, *, if_revision: int | None = None, **changes: Any) -> e.Team:
+        """Change the given fields only; every change is an event.
+
+        Every ``update_*`` takes ``if_revision``: the revision the caller last read. If the
+        entity has changed since, nothing is written and PreconditionFailed is raised (over
+        HTTP: ``If-Match`` and 412), so two editors cannot silently overwrite each other."""
 
     def create_model(self, ref: str, **fields: Any) -> e.Model:
         """Create ``team/name`` with core metadata and facets (``{'acme.risk/2': {...}}``)."""
@@ -49,7 +53,7 @@ class Registry(Protocol):
     ) -> list[e.Model]:
         """Models by team and name; ``after`` is the last ``team/name`` of the previous page."""
 
-    def update_model(self, ref: str, **changes: Any) -> e.Model:
+    def update_model(self, ref: str, *, if_revision: int | None = None, **changes: Any) -> e.Model:
         """Change the given fields and facets; unknown fields are refused."""
 
     def upgrade_facets(self, ref: str) -> list[str]:
@@ -102,7 +106,9 @@ class Registry(Protocol):
     ) -> list[e.ModelVersion]:
         """Versions of a model in order; ``after`` is the last version number seen."""
 
-    def update_version(self, ref: str, **changes: Any) -> e.ModelVersion:
+    def update_version(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.ModelVersion:
         """Change description, dependencies, tags, labels or facets; never the artifact."""
 
     def record_evaluation(
@@ -124,7 +130,9 @@ class Registry(Protocol):
 
     def list_datasets(self, *, team: str | None = None, limit: int = 100) -> list[e.Dataset]: ...
 
-    def update_dataset(self, ref: str, **changes: Any) -> e.Dataset: ...
+    def update_dataset(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.Dataset: ...
 
     def add_dataset_version(self, dataset: str, **fields: Any) -> e.DatasetVersion:
         """Add the next version of a dataset (uri, digest, fields, row count)."""
@@ -144,7 +152,9 @@ class Registry(Protocol):
         self, *, team: str | None = None, limit: int = 100
     ) -> list[e.FeatureView]: ...
 
-    def update_feature_view(self, ref: str, **changes: Any) -> e.FeatureView: ...
+    def update_feature_view(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.FeatureView: ...
 
     def add_feature_view_version(self, feature_view: str, **fields: Any) -> e.FeatureViewVersion:
         """Add the next version: its features and source dataset versions."""
@@ -158,7 +168,7 @@ class Registry(Protocol):
 
     def list_runs(self, *, team: str | None = None, limit: int = 100) -> list[e.Run]: ...
 
-    def update_run(self, ref: str, **changes: Any) -> e.Run: ...
+    def update_run(self, ref: str, *, if_revision: int | None = None, **changes: Any) -> e.Run: ...
 
     def create_environment(self, name: str, **fields: Any) -> e.Environment:
         """Create a deployment target such as ``prod-eu`` with its stage and runtime."""
@@ -167,7 +177,9 @@ class Registry(Protocol):
 
     def list_environments(self, *, limit: int = 100) -> list[e.Environment]: ...
 
-    def update_environment(self, name: str, **changes: Any) -> e.Environment: ...
+    def update_environment(
+        self, name: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.Environment: ...
 
     def deploy(self, version: str, environment: str, *, at: datetime | None = None) -> e.Deployment:
         """Deploy a version to an environment at ``at`` (default now); it replaces any version of

@@ -57,10 +57,11 @@ class DatasetService(Service):
                 )
             return reads.datasets(conn, query)
 
-    def update(self, raw: str, patch: DatasetPatch) -> Dataset:
+    def update(self, raw: str, patch: DatasetPatch, *, if_revision: int | None = None) -> Dataset:
         ref = parse_ref(raw, kind=Kind.DATASET, versioned=False)
         with self.store.write(self.actor) as tx:
             dataset_id = lookup.entity_id(tx.conn, ref)
+            lookup.expect_revision(tx.conn, t.datasets, dataset_id, if_revision, str(ref))
             tx.emit(
                 EventDraft(
                     EventType.DATASET_UPDATED,
@@ -151,10 +152,13 @@ class FeatureViewService(Service):
                 )
             return reads.feature_views(conn, query)
 
-    def update(self, raw: str, patch: FeatureViewPatch) -> FeatureView:
+    def update(
+        self, raw: str, patch: FeatureViewPatch, *, if_revision: int | None = None
+    ) -> FeatureView:
         ref = parse_ref(raw, kind=Kind.FEATURE_VIEW, versioned=False)
         with self.store.write(self.actor) as tx:
             fv_id = lookup.entity_id(tx.conn, ref)
+            lookup.expect_revision(tx.conn, t.feature_views, fv_id, if_revision, str(ref))
             tx.emit(
                 EventDraft(
                     EventType.FEATURE_VIEW_UPDATED,

@@ -69,10 +69,11 @@ class ModelService(Service):
                 )
             return reads.models(conn, query)
 
-    def update(self, raw: str, patch: ModelPatch) -> Model:
+    def update(self, raw: str, patch: ModelPatch, *, if_revision: int | None = None) -> Model:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=False)
         with self.store.write(self.actor) as tx:
             model_id = lookup.entity_id(tx.conn, ref)
+            lookup.expect_revision(tx.conn, t.models, model_id, if_revision, str(ref))
             payload = patch_payload(tx.conn, model_id, patch)
             tx.emit(EventDraft(EventType.MODEL_UPDATED, str(ref), payload))
             return reads.models(tx.conn, reads.model_query().where(t.models.c.id == model_id))[0]
@@ -167,10 +168,13 @@ class ModelService(Service):
             )
             return reads.versions(conn, query)
 
-    def update_version(self, raw: str, patch: VersionPatch) -> ModelVersion:
+    def update_version(
+        self, raw: str, patch: VersionPatch, *, if_revision: int | None = None
+    ) -> ModelVersion:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=True)
         with self.store.write(self.actor) as tx:
             version_id = lookup.entity_id(tx.conn, ref)
+            lookup.expect_revision(tx.conn, t.model_versions, version_id, if_revision, str(ref))
             payload = patch_payload(tx.conn, version_id, patch)
             tx.emit(EventDraft(EventType.VERSION_UPDATED, str(ref), payload))
             return reads.versions(

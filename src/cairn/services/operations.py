@@ -58,10 +58,11 @@ class RunService(Service):
                 )
             return reads.runs(conn, query)
 
-    def update(self, raw: str, patch: RunPatch) -> Run:
+    def update(self, raw: str, patch: RunPatch, *, if_revision: int | None = None) -> Run:
         ref = parse_ref(raw, kind=Kind.RUN, versioned=False)
         with self.store.write(self.actor) as tx:
             run_id = lookup.entity_id(tx.conn, ref)
+            lookup.expect_revision(tx.conn, t.runs, run_id, if_revision, str(ref))
             tx.emit(
                 EventDraft(
                     EventType.RUN_UPDATED, str(ref), {"id": run_id, "changes": patch.changes()}
@@ -98,10 +99,15 @@ class EnvironmentService(Service):
                 conn, select(t.environments).order_by(t.environments.c.name).limit(page_size(limit))
             )
 
-    def update(self, raw: str, patch: EnvironmentPatch) -> Environment:
+    def update(
+        self, raw: str, patch: EnvironmentPatch, *, if_revision: int | None = None
+    ) -> Environment:
         name = _env_name(raw)
         with self.store.write(self.actor) as tx:
             env_id = lookup.environment_id(tx.conn, name)
+            lookup.expect_revision(
+                tx.conn, t.environments, env_id, if_revision, f"environment:{name}"
+            )
             tx.emit(
                 EventDraft(
                     EventType.ENVIRONMENT_UPDATED,

@@ -37,10 +37,11 @@ class TeamService(Service):
         with self.store.read() as conn:
             return reads.teams(conn, query)
 
-    def update(self, name: str, patch: TeamPatch) -> Team:
+    def update(self, name: str, patch: TeamPatch, *, if_revision: int | None = None) -> Team:
         name = canonical_name(name.removeprefix("team:"), field="team")
         with self.store.write(self.actor) as tx:
             team_id = lookup.team_id(tx.conn, name)
+            lookup.expect_revision(tx.conn, t.teams, team_id, if_revision, f"team:{name}")
             tx.emit(
                 EventDraft(
                     EventType.TEAM_UPDATED,

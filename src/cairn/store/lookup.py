@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Table, select
 
-from cairn.core.errors import Conflict, NotFound
+from cairn.core.errors import Conflict, NotFound, PreconditionFailed
 from cairn.core.names import Kind, Ref
 from cairn.store import tables as t
 
@@ -80,3 +80,22 @@ def entity_id(conn: Connection, ref: Ref) -> str:
             f"{ref} does not exist", id=str(ref), hint=f"list versions of {ref.unversioned()}"
         )
     return str(found)
+
+
+def expect_revision(
+    conn: Connection, table: Table, row_id: str, expected: int | None, what: str
+) -> None:
+    """Refuse a write based on a stale read: ``expected`` must be the row's revision now.
+
+    Runs inside the write transaction, which holds the registry's write lock, so nothing can
+    change the row between this check and the update.
+    """
+    if expected is None:
+        return
+    current = conn.execute(select(table.c.revision).where(table.c.id == row_id)).scalar_one()
+    if current != expected:
+        raise PreconditionFailed(
+            f"{what} is at revision {current}, not {expected}: it changed since you read it",
+            current_revision=current,
+            hint="read it again, reapply your change, and retry",
+        )

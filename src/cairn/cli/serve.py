@@ -1,0 +1,59 @@
+"""``cairn serve``: the registry server (FastAPI under uvicorn) on this machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cairn.cli import output as out
+from cairn.cli.context import home, target
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (PostgreSQL: any; SQLite: 1).")
+    ] = 1,
+    insecure_open: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-open",
+            help="Let requests without a token act as an admin. For a demo on a laptop only.",
+        ),
+    ] = False,
+) -> None:
+    """Serve the registry over HTTP: the REST API under /api/v1, its OpenAPI document at
+    /api/v1/openapi.json, probes at /healthz and /readyz, Prometheus metrics at /metrics."""
+    import os
+
+    import uvicorn
+
+    from cairn.core.errors import ValidationFailed
+
+    registry = target()
+    if registry.startswith(("http://", "https://")):
+        raise ValidationFailed(
+            f"cannot serve {registry}: it is a server already",
+            field="--registry",
+            hint="give a folder or a database URL",
+        )
+    # The factory reads its settings from the environment so that every worker builds the same.
+    os.environ["CAIRN_REGISTRY"] = registry
+    os.environ["CAIRN_HOME"] = home()
+    os.environ["CAIRN_INSECURE_OPEN"] = "1" if insecure_open else "0"
+    if insecure_open:
+        out.console(stderr=True).print(
+            "warning: --insecure-open: anyone who can reach this port can change the registry"
+        )
+    out.done(f"serving {registry} on http://{host}:{port} (API docs at /api/v1/docs)")
+    uvicorn.run(
+        "cairn.server.app:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,  # requests are recorded in Cairn's own access log
+    )

@@ -1,0 +1,525 @@
+"""``HttpRegistry``: every ``Registry`` method as one call to the server's REST API.
+
+Errors come back as RFC 9457 problem bodies and are raised as the same typed exceptions the
+embedded registry raises, with the same details, so callers cannot tell the transports apart::
+
+    registry = HttpRegistry("http://127.0.0.1:8080", token="cairn_...")
+    registry.get_model("fraud/churn")
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from cairn.core import entities as e
+from cairn.core import errors
+from cairn.core import specs as s
+from cairn.core.metadata import Metric
+from cairn.core.names import Kind, parse_ref
+
+API = "/api/v1"
+#: Versions per request when importing: the server's batch and body limits bind beyond it.
+IMPORT_CHUNK = 500
+IF_MATCH = '"{}"'  # the server's ETag of an entity is its revision, quoted
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+_ERRORS: dict[str, type[errors.CairnError]] = {
+    cls.code: cls
+    for cls in (
+        errors.NotFound,
+        errors.PreconditionFailed,
+        errors.Conflict,
+        errors.ValidationFailed,
+        errors.Unauthenticated,
+        errors.PermissionDenied,
+        errors.VerificationFailed,
+        errors.StorageUnavailable,
+    )
+}
+_PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
+
+
+def _segment(text: str) -> str:
+    """One path segment, percent-encoded so that no character can change the path."""
+    return quote(text, safe="")
+
+
+def _path(ref: str, kind: Kind, *, versioned: bool | None = False) -> str:
+    """``team/name`` (or ``team/name@n``) as URL segments; malformed refs fail here, as locally."""
+    parsed = parse_ref(ref, kind=kind, versioned=versioned)
+    path = f"{_segment(str(parsed.namespace))}/{_segment(parsed.name)}"
+    return path if parsed.version is None else f"{path}/versions/{parsed.version}"
+
+
+class HttpRegistry:
+    """A :class:`cairn.Registry` reached over HTTP."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers["User-Agent"] = "cairn-client"
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url + API, headers=headers, timeout=timeout, transport=transport
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HttpRegistry:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        if_revision: int | None = None,
+    ) -> Any:
+        query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+        content = None
+        if json is not None:
+            try:
+                content = _json.dumps(json, allow_nan=False, ensure_ascii=False).encode()
+            except ValueError:
+                raise errors.ValidationFailed(
+                    "NaN and infinity cannot be sent: JSON has no form for them",
+                    rule="finite",
+                ) from None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        if if_revision is not None:
+            headers["If-Match"] = IF_MATCH.format(if_revision)
+        try:
+            response = self._http.request(
+                method, path, content=content, params=query, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise errors.StorageUnavailable(
+                f"cannot reach the registry at {self.url}: {exc}",
+                hint="check the URL and that 'cairn serve' is running",
+            ) from None
+        if response.is_success:
+            return response.json()
+        raise _error(response)
+
+    def _one(self, kind: type[ResultT], method: str, path: str, **kw: Any) -> ResultT:
+        return kind.model_validate(self._call(method, path, **kw))
+
+    def _many(self, kind: type[ResultT], path: str, **params: Any) -> list[ResultT]:
+        return TypeAdapter(list[kind]).validate_python(  # type: ignore[valid-type]
+            self._call("GET", path, params=params)
+        )
+
+    # -- teams -----------------------------------------------------------------------------------
+    def create_team(self, name: str, **fields: Any) -> e.Team:
+        return self._one(e.Team, "POST", "/teams", json=_body(name=name, **fields))
+
+    def get_team(self, name: str) -> e.Team:
+        return self._one(e.Team, "GET", f"/teams/{_segment(name.removeprefix('team:'))}")
+
+    def list_teams(self, *, limit: int = 100, after: str | None = None) -> list[e.Team]:
+        return self._many(e.Team, "/teams", limit=limit, after=after)
+
+    def update_team(self, name: str, *, if_revision: int | None = None, **changes: Any) -> e.Team:
+        path = f"/teams/{_segment(name.removeprefix('team:'))}"
+        body = _body(**changes)
+        return self._one(e.Team, "PATCH", path, json=body, if_revision=if_revision)
+
+    # -- models ----------------------------------------------------------------------------------
+    def create_model(self, ref: str, **fields: Any) -> e.Model:
+        return self._one(e.Model, "POST", "/models", json=_body(ref=ref, **fields))
+
+    def get_model(self, ref: str) -> e.Model:
+        return self._one(e.Model, "GET", f"/models/{_path(ref, Kind.MODEL)}")
+
+    def list_models(
+        self, *, team: str | None = None, limit: int = 100, after: str | None = None
+    ) -> list[e.Model]:
+        return self._many(e.Model, "/models", team=team, limit=limit, after=after)
+
+    def update_model(self, ref: str, *, if_revision: int | None = None, **changes: Any) -> e.Model:
+        path = f"/models/{_path(ref, Kind.MODEL)}"
+        body = _body(**changes)
+        return self._one(e.Model, "PATCH", path, json=body, if_revision=if_revision)
+
+    def upgrade_facets(self, ref: str) -> list[str]:
+        path = f"/models/{_path(ref, Kind.MODEL, versioned=None)}/upgrade-facets"
+        return list(self._call("POST", path))
+
+    # -- versions --------------------------------------------------------------------------------
+    def register_version(
+        self,
+        model: str,
+        artifact_uri: str,
+        digest: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        inputs: Sequence[str] = (),
+        metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None = None,
+        tags: Sequence[str] = (),
+        idempotency_key: str | None = None,
+    ) -> e.ModelVersion:
+        extra = dict(metadata or {})
+        clash = sorted(
+            set(extra)
+            & {"model", "artifact_uri", "digest", "inputs", "metrics", "tags", "idempotency_key"}
+        )
+        if clash:
+            raise errors.ValidationFailed(
+                f"metadata repeats {', '.join(clash)}, which are arguments of register_version",
+                field="metadata",
+                rule="duplicate",
+                hint="pass them as arguments only",
+            )
+        body = _body(
+            model=model,
+            artifact_uri=artifact_uri,
+            digest=digest,
+            inputs=list(inputs),
+            metrics=_metrics(metrics),
+            tags=list(tags),
+            idempotency_key=idempotency_key,
+            **extra,
+        )
+        return self._one(e.ModelVersion, "POST", "/versions", json=body)
+
+    def register_versions(
+        self, specs: Sequence[s.VersionSpec | Mapping[str, Any]]
+    ) -> list[e.ModelVersion]:
+        body = [_spec_body(spec) for spec in specs]
+        return TypeAdapter(list[e.ModelVersion]).validate_python(
+            self._call("POST", "/versions/batch", json=body)
+        )
+
+    def import_versions(
+        self,
+        records: Iterable[s.VersionSpec | Mapping[str, Any]],
+        *,
+        batch_size: int = 1000,
+        progress: Callable[[int], None] | None = None,
+    ) -> e.ImportReport:
+        if not 1 <= batch_size <= 100_000:
+            raise errors.ValidationFailed(
+                f"batch size {batch_size} is out of range",
+                field="batch_size",
+                rule="range",
+                hint="1..100000",
+            )
+        chunk = min(batch_size, IMPORT_CHUNK)
+        totals = {"records": 0, "registered": 0, "unchanged": 0, "batches": 0}
+        pending: list[dict[str, Any]] = []
+
+        def send() -> None:
+            try:
+                part = self._one(
+                    e.ImportReport,
+                    "POST",
+                    "/versions/import",
+                    json=pending,
+                    params={"batch_size": chunk},
+                )
+            except errors.CairnError as exc:
+                raise _shifted(exc, totals["records"], totals["registered"]) from None
+            for key in totals:
+                totals[key] += getattr(part, key)
+            if progress is not None:
+                progress(part.records)
+            pending.clear()
+
+        for record in records:
+            pending.append(_spec_body(record))
+            if len(pending) == chunk:
+                send()
+        if pending:
+            send()
+        return e.ImportReport(**totals)
+
+    def get_version(self, ref: str) -> e.ModelVersion:
+        return self._one(e.ModelVersion, "GET", f"/models/{_path(ref, Kind.MODEL, versioned=True)}")
+
+    def list_versions(
+        self, model: str, *, limit: int = 100, after: int = 0
+    ) -> list[e.ModelVersion]:
+        path = f"/models/{_path(model, Kind.MODEL)}/versions"
+        return self._many(e.ModelVersion, path, limit=limit, after=after)
+
+    def update_version(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.ModelVersion:
+        path = f"/models/{_path(ref, Kind.MODEL, versioned=True)}"
+        body = _body(**changes)
+        return self._one(e.ModelVersion, "PATCH", path, json=body, if_revision=if_revision)
+
+    def record_evaluation(
+        self,
+        version: str,
+        metrics: Mapping[str, float],
+        *,
+        dataset: str | None = None,
+        slice: str = "",
+        run: str | None = None,
+    ) -> e.EvaluationResult:
+        body = _body(version=version, metrics=dict(metrics), dataset=dataset, slice=slice, run=run)
+        return self._one(e.EvaluationResult, "POST", "/evaluations", json=body)
+
+    # -- datasets and feature views --------------------------------------------------------------
+    def create_dataset(self, ref: str, **fields: Any) -> e.Dataset:
+        return self._one(e.Dataset, "POST", "/datasets", json=_body(ref=ref, **fields))
+
+    def get_dataset(self, ref: str) -> e.Dataset:
+        return self._one(e.Dataset, "GET", f"/datasets/{_path(ref, Kind.DATASET)}")
+
+    def list_datasets(self, *, team: str | None = None, limit: int = 100) -> list[e.Dataset]:
+        return self._many(e.Dataset, "/datasets", team=team, limit=limit)
+
+    def update_dataset(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.Dataset:
+        path = f"/datasets/{_path(ref, Kind.DATASET)}"
+        body = _body(**changes)
+        return self._one(e.Dataset, "PATCH", path, json=body, if_revision=if_revision)
+
+    def add_dataset_version(self, dataset: str, **fields: Any) -> e.DatasetVersion:
+        body = _body(dataset=dataset, **fields)
+        return self._one(e.DatasetVersion, "POST", "/dataset-versions", json=body)
+
+    def get_dataset_version(self, ref: str) -> e.DatasetVersion:
+        path = f"/datasets/{_path(ref, Kind.DATASET, versioned=True)}"
+        return self._one(e.DatasetVersion, "GET", path)
+
+    def list_dataset_versions(
+        self, dataset: str, *, limit: int = 100, after: int = 0
+    ) -> list[e.DatasetVersion]:
+        path = f"/datasets/{_path(dataset, Kind.DATASET)}/versions"
+        return self._many(e.DatasetVersion, path, limit=limit, after=after)
+
+    def create_feature_view(self, ref: str, **fields: Any) -> e.FeatureView:
+        return self._one(e.FeatureView, "POST", "/feature-views", json=_body(ref=ref, **fields))
+
+    def get_feature_view(self, ref: str) -> e.FeatureView:
+        return self._one(e.FeatureView, "GET", f"/feature-views/{_path(ref, Kind.FEATURE_VIEW)}")
+
+    def list_feature_views(
+        self, *, team: str | None = None, limit: int = 100
+    ) -> list[e.FeatureView]:
+        return self._many(e.FeatureView, "/feature-views", team=team, limit=limit)
+
+    def update_feature_view(
+        self, ref: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.FeatureView:
+        path = f"/feature-views/{_path(ref, Kind.FEATURE_VIEW)}"
+        body = _body(**changes)
+        return self._one(e.FeatureView, "PATCH", path, json=body, if_revision=if_revision)
+
+    def add_feature_view_version(self, feature_view: str, **fields: Any) -> e.FeatureViewVersion:
+        body = _body(feature_view=feature_view, **fields)
+        return self._one(e.FeatureViewVersion, "POST", "/feature-view-versions", json=body)
+
+    def get_feature_view_version(self, ref: str) -> e.FeatureViewVersion:
+        path = f"/feature-views/{_path(ref, Kind.FEATURE_VIEW, versioned=True)}"
+        return self._one(e.FeatureViewVersion, "GET", path)
+
+    # -- runs, environments, deployments ---------------------------------------------------------
+    def create_run(self, ref: str, **fields: Any) -> e.Run:
+        return self._one(e.Run, "POST", "/runs", json=_body(ref=ref, **fields))
+
+    def get_run(self, ref: str) -> e.Run:
+        return self._one(e.Run, "GET", f"/runs/{_path(ref, Kind.RUN)}")
+
+    def list_runs(self, *, team: str | None = None, limit: int = 100) -> list[e.Run]:
+        return self._many(e.Run, "/runs", team=team, limit=limit)
+
+    def update_run(self, ref: str, *, if_revision: int | None = None, **changes: Any) -> e.Run:
+        path = f"/runs/{_path(ref, Kind.RUN)}"
+        body = _body(**changes)
+        return self._one(e.Run, "PATCH", path, json=body, if_revision=if_revision)
+
+    def create_environment(self, name: str, **fields: Any) -> e.Environment:
+        return self._one(e.Environment, "POST", "/environments", json=_body(name=name, **fields))
+
+    def get_environment(self, name: str) -> e.Environment:
+        return self._one(e.Environment, "GET", f"/environments/{_environment(name)}")
+
+    def list_environments(self, *, limit: int = 100) -> list[e.Environment]:
+        return self._many(e.Environment, "/environments", limit=limit)
+
+    def update_environment(
+        self, name: str, *, if_revision: int | None = None, **changes: Any
+    ) -> e.Environment:
+        path = f"/environments/{_environment(name)}"
+        body = _body(**changes)
+        return self._one(e.Environment, "PATCH", path, json=body, if_revision=if_revision)
+
+    def deploy(self, version: str, environment: str, *, at: datetime | None = None) -> e.Deployment:
+        body = _body(version=version, environment=environment, at=at)
+        return self._one(e.Deployment, "POST", "/deployments", json=body)
+
+    def retire_deployment(self, deployment: str, *, at: datetime | None = None) -> e.Deployment:
+        path = f"/deployments/{_segment(deployment)}/retire"
+        return self._one(e.Deployment, "POST", path, json=_body(at=at))
+
+    def list_deployments(
+        self,
+        *,
+        environment: str | None = None,
+        model: str | None = None,
+        active_only: bool = False,
+        limit: int = 100,
+    ) -> list[e.Deployment]:
+        return self._many(
+            e.Deployment,
+            "/deployments",
+            environment=environment,
+            model=model,
+            active_only=active_only,
+            limit=limit,
+        )
+
+    def serving(self, environment: str, at: datetime) -> list[e.Serving]:
+        return self._many(e.Serving, f"/environments/{_environment(environment)}/serving", at=at)
+
+    # -- schemas and the log ---------------------------------------------------------------------
+    def register_schema(
+        self, name: str, version: int, json_schema: dict[str, Any], **fields: Any
+    ) -> e.SchemaVersion:
+        body = _body(name=name, version=version, json_schema=json_schema, **fields)
+        return self._one(e.SchemaVersion, "POST", "/schemas", json=body)
+
+    def get_schema(self, ref: str) -> e.SchemaVersion:
+        name, _, version = ref.partition("/")
+        path = f"/schemas/{_segment(name)}" + (f"/{_segment(version)}" if version else "")
+        return self._one(e.SchemaVersion, "GET", path)
+
+    def list_schemas(self) -> list[e.SchemaVersion]:
+        return self._many(e.SchemaVersion, "/schemas")
+
+    def history(self, ref: str, *, limit: int = 100, after: int = 0) -> list[e.Event]:
+        return self._many(e.Event, "/history", ref=ref, limit=limit, after=after)
+
+    def log_head(self) -> e.LogHead:
+        return self._one(e.LogHead, "GET", "/log/head")
+
+    def check_log(self) -> e.LogReport:
+        return self._one(e.LogReport, "POST", "/log/check")
+
+    def rebuild(self) -> e.RebuildReport:
+        return self._one(e.RebuildReport, "POST", "/admin/rebuild")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _body(**fields: Any) -> dict[str, Any]:
+    """A JSON body: keyword arguments as given (times as ISO 8601), models dumped."""
+    return {k: _jsonable(v) for k, v in fields.items()}
+
+
+def _spec_body(spec: s.VersionSpec | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(spec, BaseModel):
+        return spec.model_dump(mode="json", exclude_unset=True)
+    return {k: _jsonable(v) for k, v in spec.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_unset=True)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _metrics(
+    metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None,
+) -> list[Any]:
+    if metrics is None:
+        return []
+    if isinstance(metrics, Mapping):
+        return [{"name": k, "value": v} for k, v in metrics.items()]
+    return [_jsonable(m) for m in metrics]
+
+
+def _environment(name: str) -> str:
+    return _segment(name.removeprefix("environment:"))
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _error(response: httpx.Response) -> errors.CairnError:
+    """The typed error a problem body describes."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    code = str(body.get("type", "")).rsplit("/", 1)[-1]
+    message = str(body.get("detail") or response.reason_phrase or f"HTTP {response.status_code}")
+    details = {k: v for k, v in body.items() if k not in _PROBLEM_FIELDS}
+    kind = _ERRORS.get(code)
+    if kind is None:
+        kind = {
+            401: errors.Unauthenticated,
+            403: errors.PermissionDenied,
+            404: errors.NotFound,
+            409: errors.Conflict,
+            412: errors.Conflict,
+            413: errors.ValidationFailed,
+            422: errors.ValidationFailed,
+        }.get(response.status_code, errors.CairnError)
+    if kind is errors.ValidationFailed:
+        return errors.ValidationFailed(
+            message,
+            field=details.pop("field", None),
+            rule=details.pop("rule", None),
+            schema=details.pop("schema", None),
+            **details,
+        )
+    return kind(message, **details)
+
+
+def _shifted(exc: errors.CairnError, offset: int, registered: int) -> errors.CairnError:
+    """An import error from one chunk, renumbered to the whole stream's records."""
+    if "record" not in exc.details:
+        return exc
+    record = offset + int(exc.details["record"])
+    total = registered + int(exc.details.get("registered", 0))
+    problem = exc.details.get("problem", exc.message)
+    exc.details.update(record=record, registered=total)
+    exc.message = f"record {record}: {problem} ({total} versions registered before it)"
+    exc.args = (exc.message,)
+    return exc
+
+
+if TYPE_CHECKING:
+    from cairn.core.registry import Registry
+
+    # mypy proves here that the remote registry implements the whole protocol.
+    _conforms: type[Registry] = HttpRegistry

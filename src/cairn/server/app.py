@@ -1,0 +1,65 @@
+"""The FastAPI application: routes under ``/api/v1``, probes at the root.
+
+uvicorn --factory cairn.server.app:from_environment
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+import cairn
+from cairn.server import problems
+from cairn.server.context import ServerContext
+from cairn.server.middleware import RequestGuard
+from cairn.server.routes import catalog, operations, system
+from cairn.server.security import guard
+from cairn.server.settings import ServerSettings
+from cairn.store.keys import SECRET_KEY_ENV
+
+API = "/api/v1"
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    context = ServerContext(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.close()
+
+    app = FastAPI(
+        title="Cairn",
+        version=cairn.__version__,
+        summary="A model registry that knows where every model came from.",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+        dependencies=[Depends(guard)],
+        lifespan=lifespan,
+    )
+    app.state.cairn = context
+    problems.install(app)
+    for router in (catalog.router, operations.router, system.router):
+        app.include_router(router, prefix=API)
+    app.include_router(system.probes)
+    app.add_middleware(
+        RequestGuard, max_body_bytes=settings.max_body_bytes, record=context.record_access
+    )
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app for ``uvicorn --factory``: settings from ``CAIRN_*`` variables."""
+    home = os.environ.get("CAIRN_HOME", ".cairn")
+    return create_app(
+        ServerSettings(
+            target=os.environ.get("CAIRN_REGISTRY") or home,
+            home=home,
+            insecure_open=os.environ.get("CAIRN_INSECURE_OPEN") == "1",
+            secret_key=os.environ.get(SECRET_KEY_ENV) or None,
+        )
+    )

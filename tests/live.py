@@ -1,0 +1,34 @@
+"""A real Cairn server on loopback, run by uvicorn in a thread, for tests that speak HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from cairn.server.app import create_app
+from cairn.server.settings import ServerSettings
+
+
+@contextmanager
+def live_server(settings: ServerSettings) -> Iterator[str]:
+    """Serve ``settings`` on 127.0.0.1 (a free port); yield the base URL."""
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
