@@ -14,8 +14,17 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# Seed the demo, make its first admin, and serve it on 127.0.0.1:8080 (Ctrl-C stops it).
 demo: install
 	$(BIN)/cairn demo --reset
+	@token=$$($(BIN)/cairn admin bootstrap user:demo-admin 2>/dev/null) && \
+	  echo "" && \
+	  echo "Cairn is serving the demo at http://127.0.0.1:8080 (API docs: /api/v1/docs)" && \
+	  echo "Admin token, shown once (Cairn keeps only its hash):" && \
+	  echo "  export CAIRN_TOKEN=$$token" && \
+	  echo "Then: $(BIN)/cairn --registry http://127.0.0.1:8080 model list" && \
+	  echo ""
+	$(BIN)/cairn serve --host 127.0.0.1 --port 8080
 
 lint: install
 	$(BIN)/ruff check src tests bench

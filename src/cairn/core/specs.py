@@ -42,6 +42,28 @@ Word = Annotated[str, Field(min_length=1, max_length=100)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")]
 
 
+def _documented(pattern: str, max_length: int, example: str) -> Any:
+    """A reference string whose form the OpenAPI document states; the services enforce it
+    (with better messages than a bare pattern would give, such as the canonical suggestion)."""
+    return Field(
+        max_length=max_length, json_schema_extra={"pattern": pattern, "examples": [example]}
+    )
+
+
+_SEG = r"[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?"
+NameRef = Annotated[str, _documented(rf"^(team:|environment:)?{_SEG}$", 80, "fraud")]
+ModelRef = Annotated[str, _documented(rf"^(model:)?{_SEG}/{_SEG}$", 140, "fraud/churn")]
+VersionRef = Annotated[
+    str, _documented(rf"^(model:)?{_SEG}/{_SEG}@[1-9][0-9]*$", 160, "fraud/churn@3")
+]
+DatasetRef = Annotated[str, _documented(rf"^(dataset:)?{_SEG}/{_SEG}$", 140, "risk/customers")]
+DatasetVersionRef = Annotated[
+    str, _documented(rf"^(dataset:)?{_SEG}/{_SEG}@[1-9][0-9]*$", 160, "risk/customers@2")
+]
+FeatureViewRef = Annotated[str, _documented(rf"^(feature_view:)?{_SEG}/{_SEG}$", 150, "risk/spend")]
+RunRef = Annotated[str, _documented(rf"^(run:)?{_SEG}/{_SEG}$", 140, "fraud/train-481")]
+
+
 class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,7 +73,7 @@ class Spec(BaseModel):
 
 
 class TeamSpec(Spec):
-    name: str
+    name: NameRef
     display_name: ShortText | None = None
     description: Text | None = None
     contact: Email | None = None
@@ -81,7 +103,7 @@ class ModelFields(Spec):
 class ModelSpec(ModelFields):
     """A new model: ``ref`` is ``team/name``."""
 
-    ref: str
+    ref: ModelRef
 
 
 class ModelPatch(ModelFields):
@@ -91,12 +113,12 @@ class ModelPatch(ModelFields):
 class VersionSpec(Spec):
     """A new model version. ``inputs`` name dataset versions it was trained on."""
 
-    model: str
+    model: ModelRef
     artifact_uri: Uri
     digest: Digest
     description: Text | None = None
-    run: str | None = None
-    inputs: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
+    run: RunRef | None = None
+    inputs: Annotated[list[DatasetVersionRef], Field(max_length=1000)] = Field(default_factory=list)
     metrics: Annotated[list[Metric], Field(max_length=10_000)] = Field(default_factory=list)
     dependencies: Dependencies = Field(default_factory=Dependencies)
     tags: TagList = Field(default_factory=list)
@@ -114,7 +136,7 @@ class VersionPatch(Spec):
 
 
 class DatasetSpec(Spec):
-    ref: str
+    ref: DatasetRef
     description: Text | None = None
     uri: Uri | None = None
     external_ids: LabelMap = Field(default_factory=dict)
@@ -129,7 +151,7 @@ class DatasetPatch(Spec):
 
 
 class DatasetVersionSpec(Spec):
-    dataset: str
+    dataset: DatasetRef
     uri: Uri | None = None
     digest: str | None = None
     fields: Annotated[list[FieldSpec], Field(max_length=10_000)] = Field(default_factory=list)
@@ -137,7 +159,7 @@ class DatasetVersionSpec(Spec):
 
 
 class FeatureViewSpec(Spec):
-    ref: str
+    ref: FeatureViewRef
     description: Text | None = None
     entities: Annotated[list[Word], Field(max_length=100)] = Field(default_factory=list)
 
@@ -148,23 +170,25 @@ class FeatureViewPatch(Spec):
 
 
 class FeatureViewVersionSpec(Spec):
-    feature_view: str
+    feature_view: FeatureViewRef
     features: Annotated[list[FieldSpec], Field(max_length=10_000)] = Field(default_factory=list)
-    sources: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
+    sources: Annotated[list[DatasetVersionRef], Field(max_length=1000)] = Field(
+        default_factory=list
+    )
 
 
 class RunSpec(Spec):
     """A training or evaluation run; ``ref`` is ``team/name``."""
 
-    ref: str
+    ref: RunRef
     kind: RunKind = RunKind.TRAINING
     status: RunStatus = RunStatus.RUNNING
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
     code: CodeRef | None = None
     parameters: LabelMap = Field(default_factory=dict)
-    inputs: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
-    environment: str | None = None
+    inputs: Annotated[list[DatasetVersionRef], Field(max_length=1000)] = Field(default_factory=list)
+    environment: NameRef | None = None
 
 
 class RunPatch(Spec):
@@ -174,7 +198,7 @@ class RunPatch(Spec):
 
 
 class EnvironmentSpec(Spec):
-    name: str
+    name: NameRef
     stage: Stage
     description: Text | None = None
     runtime: Runtime = Field(default_factory=Runtime)
@@ -189,20 +213,20 @@ class EnvironmentPatch(Spec):
 
 
 class DeploymentSpec(Spec):
-    version: str
-    environment: str
+    version: VersionRef
+    environment: NameRef
     at: AwareDatetime | None = None
 
 
 class EvaluationSpec(Spec):
-    version: str
+    version: VersionRef
     metrics: Annotated[
         dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,99}$")], FiniteFloat],
         Field(min_length=1, max_length=1000),
     ]
-    dataset: str | None = None
+    dataset: DatasetVersionRef | None = None
     slice: Annotated[str, Field(max_length=200)] = ""
-    run: str | None = None
+    run: RunRef | None = None
 
 
 class SchemaSpec(Spec):

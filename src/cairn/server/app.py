@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
@@ -15,6 +16,7 @@ import cairn
 from cairn.server import problems
 from cairn.server.context import ServerContext
 from cairn.server.middleware import RequestGuard
+from cairn.server.openapi import ERROR_RESPONSES, add_problem_schema
 from cairn.server.routes import catalog, operations, system
 from cairn.server.security import guard
 from cairn.server.settings import ServerSettings
@@ -44,12 +46,24 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.cairn = context
     problems.install(app)
     for router in (catalog.router, operations.router, system.router):
-        app.include_router(router, prefix=API)
-    app.include_router(system.probes)
+        app.include_router(router, prefix=API, responses=ERROR_RESPONSES)
+    app.include_router(system.probes, responses=ERROR_RESPONSES)
+    _document_problems(app)
     app.add_middleware(
         RequestGuard, max_body_bytes=settings.max_body_bytes, record=context.record_access
     )
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_problem_schema(plain())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def from_environment() -> FastAPI:

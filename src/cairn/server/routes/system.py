@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cairn.core import entities as e
@@ -55,7 +56,7 @@ def history(
     ref: Annotated[str, Query(min_length=1, max_length=400)],
     reg: Reg,
     limit: Limit = 100,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> list[e.Event]:
     return reg.history(ref, limit=limit, after=after)
 
@@ -94,7 +95,12 @@ def readyz(request: Request) -> dict[str, str]:
     return {"status": "ready"}
 
 
-@probes.get("/metrics", tags=["probes"])
+@probes.get(
+    "/metrics",
+    tags=["probes"],
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
 @public
 def metrics() -> Response:
     """Prometheus metrics: requests by route and status, latency histograms."""
