@@ -1,6 +1,7 @@
 """The contract every Registry transport honours, written against public methods only.
 
-It runs here against LocalRegistry on SQLite and PostgreSQL; an HTTP client will run it too.
+It runs against the embedded registry and, over HTTP, against a real server on loopback, each
+on SQLite and on PostgreSQL (see conftest.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The ``Registry`` protocol: the one surface every transport implements.
 
 ``cairn.connect()`` returns one. The embedded registry (:class:`cairn.local.LocalRegistry`)
-implements it over the database in process; the HTTP client will implement it over the REST
-API, and one contract test suite (``tests/contract``) holds both to the same behaviour::
+implements it over the database in process; :class:`cairn.client.HttpRegistry` over the REST
+API; one contract test suite (``tests/contract``) holds both to the same behaviour::
 
     def promote(registry: Registry, ref: str) -> None:
         registry.deploy(ref, "prod-eu")
