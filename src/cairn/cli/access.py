@@ -1,7 +1,7 @@
 """``cairn principal``, ``cairn role``, ``cairn token``, ``cairn audit``, ``cairn admin bootstrap``.
 
-Who may use a served registry, run on the registry's own machine against its folder or
-database (never through a server)::
+Who may use a served registry: against its folder or database on its own machine, or through
+the server with a token (``--registry http://…``); only ``admin bootstrap`` is local-only::
 
     $ cairn admin bootstrap user:alice          # the first admin and its token, once
     $ cairn principal create ci --service
@@ -26,9 +26,10 @@ import typer
 
 from cairn.cli import options as o
 from cairn.cli import output as out
-from cairn.cli.context import actor, home, secret_key, target
+from cairn.cli.context import SETTINGS, actor, home, secret_key, target
 
 if TYPE_CHECKING:
+    from cairn.client.access import HttpAccess
     from cairn.core.entities import IssuedToken, PrincipalInfo, TokenInfo
     from cairn.services.access import AccessService
 
@@ -66,20 +67,22 @@ def parse_duration(text: str) -> timedelta | None:
 
 
 @contextmanager
-def open_access() -> Iterator[AccessService]:
-    """The embedded registry's access service; a server URL is refused, not guessed at."""
-    from cairn.core.errors import ValidationFailed
+def open_access() -> Iterator[AccessService | HttpAccess]:
+    """The access service of the embedded registry, or of the server at a URL."""
+    where = target()
+    if where.startswith(("http://", "https://")):
+        from cairn.client import HttpRegistry
+        from cairn.client.access import HttpAccess
+
+        remote = HttpRegistry(where, token=SETTINGS.token)
+        try:
+            yield HttpAccess(remote)
+        finally:
+            remote.close()
+        return
     from cairn.local import LocalRegistry
     from cairn.store.engine import resolve_url
 
-    where = target()
-    if where.startswith(("http://", "https://")):
-        raise ValidationFailed(
-            "principals, roles and tokens are managed on the registry's own machine",
-            field="registry",
-            rule="embedded",
-            hint="run this with --registry set to the registry's folder or database URL",
-        )
     registry = LocalRegistry(resolve_url(where), actor=actor())
     try:
         yield registry.access_service(Path(home()), secret_key=secret_key())
@@ -211,15 +214,22 @@ def registry_role(
 
 @token_app.command("create")
 def create_token(
-    principal: Annotated[str, typer.Option("--principal", help="Whose token it is.")],
+    principal: Annotated[
+        str | None, typer.Option("--principal", help="Whose token it is (default: yours).")
+    ] = None,
     name: Annotated[str, typer.Option("--name", help="A label to recognise it by.")] = "default",
     expires_in: ExpiresIn = "90d",
     as_json: o.Json = False,
 ) -> None:
     """Issue a token and print it once."""
+    from cairn.services.access import AccessService
+
     lifetime = parse_duration(expires_in)
     with open_access() as access:
-        issued = access.issue_token(principal, name=name, expires_in=lifetime)
+        if isinstance(access, AccessService):
+            issued = access.issue_token(principal or actor(), name=name, expires_in=lifetime)
+        else:
+            issued = access.issue_token(principal, name=name, expires_in=lifetime)
     _hand_over(issued, as_json)
 
 

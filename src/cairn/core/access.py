@@ -47,6 +47,7 @@ class Action(StrEnum):
     PUBLISH_SCHEMA = "publish-schema"  # facet schemas are shared: contributor of any team
     REGISTRY_ADMIN = "registry-admin"  # teams, environments, principals, rebuild
     AUDIT = "audit"  # the access log and log verification (auditor or admin)
+    OWN_CREDENTIALS = "own-credentials"  # who am I, my own tokens: any authenticated principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ def allowed(
         return True
     if action is Action.AUDIT:
         return principal.registry_role is RegistryRole.AUDITOR
+    if action is Action.OWN_CREDENTIALS:
+        return True
     if action is Action.READ:
         if open_reads or principal.registry_role is RegistryRole.AUDITOR:
             return True

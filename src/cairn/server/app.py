@@ -17,7 +17,7 @@ from cairn.server import problems
 from cairn.server.context import ServerContext
 from cairn.server.middleware import RequestGuard
 from cairn.server.openapi import ERROR_RESPONSES, add_problem_schema
-from cairn.server.routes import catalog, operations, system
+from cairn.server.routes import access, catalog, operations, system
 from cairn.server.security import guard
 from cairn.server.settings import ServerSettings
 from cairn.store.keys import SECRET_KEY_ENV
@@ -45,7 +45,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.cairn = context
     problems.install(app)
-    for router in (catalog.router, operations.router, system.router):
+    for router in (catalog.router, operations.router, system.router, access.router):
         app.include_router(router, prefix=API, responses=ERROR_RESPONSES)
     app.include_router(system.probes, responses=ERROR_RESPONSES)
     _document_problems(app)

@@ -16,6 +16,7 @@ from cairn.core.access import Principal
 from cairn.core.errors import CairnError
 from cairn.local import LocalRegistry
 from cairn.server.settings import ServerSettings
+from cairn.services.access import AccessService
 from cairn.store import reads
 from cairn.store import tables as t
 
@@ -43,6 +44,10 @@ class ServerContext:
     # -- per request -----------------------------------------------------------------------------
     def authenticate(self, token: str) -> Principal:
         return self.access.authenticate(token, datetime.now(UTC))
+
+    def access_for(self, request: Request) -> AccessService:
+        principal: Principal = request.state.principal
+        return self.access.as_actor(principal.name)
 
     def registry_for(self, request: Request) -> LocalRegistry:
         principal: Principal = request.state.principal

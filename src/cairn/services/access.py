@@ -230,11 +230,16 @@ class AccessService(Service):
                 raise Conflict(f"{principal} is disabled", id=principal)
             return self._issue(tx, row.id, principal, name, expires_in)
 
-    def revoke_token(self, token: str) -> TokenInfo:
-        """Revoke a token by its id (or its full text, e.g. one found leaked); idempotent."""
+    def revoke_token(self, token: str, *, owner: str | None = None) -> TokenInfo:
+        """Revoke a token by its id (or its full text, e.g. one found leaked); idempotent.
+
+        With ``owner``, only a token of that principal is found (a caller revoking its own).
+        """
         token_id = parse_token(token)[0] if token.startswith(PREFIX) else token
         with self.store.write(self.actor) as tx:
             found = q.tokens(tx.conn, token_id=token_id)
+            if owner is not None and found and found[0].principal != principal_name(owner):
+                found = []  # someone else's token: as if it did not exist
             if not found:
                 raise NotFound(
                     f"token {token_id!r} does not exist", id=token_id, hint="see 'cairn token list'"
