@@ -26,6 +26,15 @@ def upgrade() -> None:
     from cairn.local import LocalRegistry
     from cairn.store.engine import resolve_url
 
+    from cairn.core.errors import ValidationFailed
+
+    if target().startswith(("http://", "https://")):
+        raise ValidationFailed(
+            "a database is upgraded on its own machine, not through a server",
+            field="registry",
+            rule="embedded",
+            hint="run it with --registry set to the folder or database URL the server uses",
+        )
     # Open without migrating, so the upgrade is this command's explicit act.
     registry = LocalRegistry(resolve_url(target()), actor=actor(), migrate=False)
     try:
