@@ -23,10 +23,9 @@ def init() -> None:
 def upgrade() -> None:
     """Migrate the database schema to the newest revision."""
     from cairn.cli.context import actor
+    from cairn.core.errors import ValidationFailed
     from cairn.local import LocalRegistry
     from cairn.store.engine import resolve_url
-
-    from cairn.core.errors import ValidationFailed
 
     if target().startswith(("http://", "https://")):
         raise ValidationFailed(

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from cairn.core.errors import ValidationFailed
+from cairn.core.names import MAX_VERSION, is_version
 
 FACET_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}(\.[a-z0-9][a-z0-9-]{0,62}){1,3}$"
 _FACET_NAME = re.compile(FACET_NAME_PATTERN)
@@ -42,9 +43,9 @@ def facet_name(raw: str) -> str:
 def parse_facet_key(key: str) -> tuple[str, int | None]:
     """``acme.credit-risk/2`` -> ``("acme.credit-risk", 2)``; no version -> ``None`` (latest)."""
     name, _, version = key.partition("/")
-    if version and (not version.isascii() or not version.isdigit() or version.startswith("0")):
+    if version and not is_version(version):
         raise ValidationFailed(
-            f"facet {key!r} names version {version!r}, not a positive whole number",
+            f"facet {key!r} names version {version!r}, not a whole number from 1 to {MAX_VERSION}",
             field="facet",
             rule="version",
         )

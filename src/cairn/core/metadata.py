@@ -72,9 +72,11 @@ Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:/=+-]{0,99}$")]
 Digest = Annotated[
     str, Field(pattern=r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}|md5:[0-9a-f]{32})$")
 ]
-Uri = Annotated[
-    str, Field(min_length=1, max_length=2_000, pattern=r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
-]
+# A scheme, "://", and a host or bucket; only file:/// and hdfs:/// (the default name node)
+# may leave the authority empty, so `http:///#/../` names nothing and is refused. One pattern,
+# so that the OpenAPI document states exactly what is enforced.
+URI_PATTERN = r"^(?:(?:file|hdfs):///\S+|[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/?#]\S*)$"
+Uri = Annotated[str, Field(min_length=1, max_length=2_000, pattern=URI_PATTERN)]
 FiniteFloat = Annotated[float, AfterValidator(_finite)]
 
 

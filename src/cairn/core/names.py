@@ -25,6 +25,8 @@ from cairn.core.errors import ValidationFailed
 NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$"
 _NAME = re.compile(NAME_PATTERN)
 MAX_NAME_LENGTH = 63
+#: Version numbers are 32-bit integers in the database; a larger one names nothing.
+MAX_VERSION = 2**31 - 1
 
 
 class Kind(StrEnum):
@@ -61,6 +63,13 @@ def canonical_name(raw: str, *, field: str = "name") -> str:
     raise ValidationFailed(
         f"{field} {raw!r} is not a valid name", field=field, rule="name", hint=hint
     )
+
+
+def is_version(text: str) -> bool:
+    """Whether ``text`` is a version number as written in an identifier: ``1`` to MAX_VERSION."""
+    if not text.isascii() or not text.isdigit() or text.startswith("0"):
+        return False
+    return len(text) <= len(str(MAX_VERSION)) and int(text) <= MAX_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +139,10 @@ def parse_ref(text: str, *, kind: Kind | None = None, versioned: bool | None = N
     version: int | None = None
     if "@" in text:
         text, raw_version = text.rsplit("@", 1)
-        if not raw_version.isascii() or not raw_version.isdigit() or raw_version.startswith("0"):
+        if not is_version(raw_version):
             raise ValidationFailed(
-                f"version {raw_version!r} in {original!r} is not a positive whole number",
+                f"version {raw_version!r} in {original!r} is not a whole number "
+                f"from 1 to {MAX_VERSION}",
                 field="version",
                 rule="positive-integer",
             )

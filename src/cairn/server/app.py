@@ -40,6 +40,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         openapi_url=f"{API}/openapi.json",
         docs_url=f"{API}/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,  # no OAuth2 flow in the docs page: one route less
         dependencies=[Depends(guard)],
         lifespan=lifespan,
     )

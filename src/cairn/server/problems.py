@@ -8,6 +8,7 @@ anything unexpected is a 500 whose body says nothing about the internals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://cairn.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
+#: On every response (the middleware adds it; the 500 handler runs outside the middleware).
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 STATUS: dict[type[errors.CairnError], int] = {
     errors.PreconditionFailed: 412,
@@ -34,11 +37,20 @@ STATUS: dict[type[errors.CairnError], int] = {
 }
 
 
-def problem(status: int, code: str, title: str, detail: str, **extensions: Any) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
     body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extensions.items() if v is not None})
-    headers = {"WWW-Authenticate": 'Bearer realm="cairn"'} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    sent = dict(headers or {})
+    if status == 401:
+        sent["WWW-Authenticate"] = 'Bearer realm="cairn"'
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=sent or None)
 
 
 def status_of(exc: errors.CairnError) -> int:
@@ -61,12 +73,28 @@ async def _cairn_error(_: Request, exc: Exception) -> JSONResponse:
 async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = exc.errors()
-    first = problems[0] if problems else {"loc": (), "msg": "invalid request", "type": "invalid"}
+    first: dict[str, Any] = dict(problems[0]) if problems else {}
+    first.setdefault("loc", ())
+    first.setdefault("msg", "invalid request")
+    first.setdefault("type", "invalid")
+    if first["type"] == "json_invalid":
+        # FastAPI puts the character position where the field would be.
+        at = first["loc"][-1] if first["loc"] else "?"
+        reason = (first.get("ctx") or {}).get("error", first["msg"])
+        return problem(
+            422,
+            "validation-failed",
+            "Validation failed",
+            f"the request body is not valid JSON: {reason} (at character {at})",
+            field="(body)",
+            rule="json_invalid",
+        )
     # FastAPI says where the value was (body, query, path): the field name is what matters.
     loc = list(first["loc"])
+    whole = "(body)" if loc[:1] == ["body"] else "(request)"
     if loc and loc[0] in ("body", "query", "path", "header"):
         loc = loc[1:]
-    where = ".".join(str(p) for p in loc) or "(request)"
+    where = ".".join(str(p) for p in loc) or whole
     return problem(
         422,
         "validation-failed",
@@ -78,17 +106,32 @@ async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: Problem codes for the HTTP errors Starlette and FastAPI raise themselves.
+_HTTP_CODES = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    415: "unsupported-media-type",
+}
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
-        exc.status_code, "http-error"
-    )
-    return problem(exc.status_code, code, _title(code), str(exc.detail))
+    code = _HTTP_CODES.get(exc.status_code, "http-error")
+    detail = str(exc.detail)
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        detail = "the request body could not be parsed: send UTF-8 JSON, nested modestly"
+    # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+    return problem(exc.status_code, code, _title(code), detail, headers=exc.headers)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return problem(500, "internal", "Internal error", "the server failed; see its log")
+    nosniff = {NOSNIFF[0].decode(): NOSNIFF[1].decode()}
+    return problem(
+        500, "internal", "Internal error", "the server failed; see its log", headers=nosniff
+    )
 
 
 def install(app: FastAPI) -> None:

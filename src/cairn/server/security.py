@@ -6,11 +6,16 @@ application, authenticates the bearer token, finds the endpoint's declaration an
 :func:`cairn.core.access.allowed`. An endpoint without a declaration is refused to everyone:
 a route added without thinking about access cannot leak (MLflow's CVEs were mostly routes
 that slipped past a per-route permission map).
+
+Once a request is allowed, the gate also refuses a NUL character (U+0000) anywhere in its path,
+query or JSON body: no text in the registry may hold one (PostgreSQL cannot store it), and
+refusing it here gives the same 422 on every database instead of a storage error on one.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,7 +24,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from cairn.core.access import Action, Principal, RegistryRole, allowed
-from cairn.core.errors import CairnError, PermissionDenied, Unauthenticated
+from cairn.core.errors import CairnError, PermissionDenied, Unauthenticated, ValidationFailed
 from cairn.core.names import Kind, parse_ref
 
 ANONYMOUS_OPEN = Principal("user:anonymous", registry_role=RegistryRole.ADMIN)
@@ -111,6 +116,7 @@ async def guard(request: Request) -> None:
     principal = await _principal(request, server)
     state.principal = principal
     if declared is None or declared.action is None:
+        _require(principal)  # the anonymous hear what everyone does: authenticate first
         raise PermissionDenied("this endpoint declares no access rule, so it is closed")
     action = declared.action
     team = None
@@ -120,16 +126,22 @@ async def guard(request: Request) -> None:
         )
         team = await run_in_threadpool(declared.team, facts)
     state.team = team
-    if principal is None:
-        raise Unauthenticated(
-            "this request needs a token",
-            hint="send 'Authorization: Bearer <token>' (see 'cairn token create')",
-        )
+    principal = _require(principal)
     teams = team if isinstance(team, list) else [team]
     for one in teams:
         if not allowed(principal, action, one, open_reads=server.settings.open_reads):
             where = f" on team {one}" if one else ""
             raise PermissionDenied(f"{principal.name} may not {action}{where}")
+    await _refuse_nul(request)
+
+
+def _require(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise Unauthenticated(
+            "this request needs a token",
+            hint="send 'Authorization: Bearer <token>' (see 'cairn token create')",
+        )
+    return principal
 
 
 async def _principal(request: Request, server: Any) -> Principal | None:
@@ -149,5 +161,29 @@ async def _body(request: Request) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw) if raw else None
-    except ValueError:
-        return None  # malformed JSON is refused by the request parser with a 4xx
+    except (ValueError, RecursionError):
+        return None  # malformed or absurdly nested JSON is refused by the request parser
+
+
+#: U+0000 as a JSON escape, not itself escaped (``\\u0000`` is a backslash and ``u0000``).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+async def _refuse_nul(request: Request) -> None:
+    where = None
+    if "\x00" in request.scope["path"]:
+        where = "path"
+    elif b"%00" in request.scope["query_string"]:
+        where = "query"
+    elif request.method not in ("GET", "HEAD", "DELETE"):
+        raw = await request.body()
+        if b"\\u0000" in raw and _NUL_ESCAPE.search(raw):
+            where = "body"
+    if where is not None:
+        raise ValidationFailed(
+            f"the request {where} holds a NUL character (U+0000), which no text in the "
+            "registry may contain",
+            field=f"({where})",
+            rule="no-nul",
+            hint="remove the NUL character",
+        )

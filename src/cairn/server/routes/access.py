@@ -178,7 +178,7 @@ def audit(
     principal: Annotated[str | None, Query(max_length=80)] = None,
     outcome: Annotated[Literal["allowed", "denied", "failed"] | None, Query()] = None,
     limit: Limit = 100,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> list[AccessRecord]:
     request.app.state.cairn.flush_access()  # what is buffered so far is part of the answer
     return access.access_log(principal=principal, outcome=outcome, limit=limit, after=after)

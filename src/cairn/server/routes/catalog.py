@@ -144,7 +144,7 @@ def list_versions(
     name: Name,
     reg: Reg,
     limit: Limit = 100,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> list[e.ModelVersion]:
     return reg.list_versions(f"{team}/{name}", limit=limit, after=after)
 
@@ -247,7 +247,7 @@ def list_dataset_versions(
     name: Name,
     reg: Reg,
     limit: Limit = 100,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> list[e.DatasetVersion]:
     return reg.list_dataset_versions(f"{team}/{name}", limit=limit, after=after)
 
