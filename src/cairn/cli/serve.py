@@ -28,9 +28,8 @@ def serve(
     /api/v1/openapi.json, probes at /healthz and /readyz, Prometheus metrics at /metrics."""
     import os
 
-    import uvicorn
-
     from cairn.core.errors import ValidationFailed
+    from cairn.server import serving
 
     registry = target()
     if registry.startswith(("http://", "https://")):
@@ -48,12 +47,4 @@ def serve(
             "warning: --insecure-open: anyone who can reach this port can change the registry"
         )
     out.done(f"serving {registry} on http://{host}:{port} (API docs at /api/v1/docs)")
-    uvicorn.run(
-        "cairn.server.app:from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,  # requests are recorded in Cairn's own access log
-    )
+    serving.run(host, port, workers)
