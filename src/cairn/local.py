@@ -50,17 +50,6 @@ def build(spec_type: type[SpecT], **fields: Any) -> SpecT:
         ) from None
 
 
-def metrics_input(
-    metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None,
-) -> list[Any]:
-    """Accept ``{"auc": 0.9}`` or a list of metrics keyed by dataset and slice."""
-    if metrics is None:
-        return []
-    if isinstance(metrics, Mapping):
-        return [{"name": k, "value": v} for k, v in metrics.items()]
-    return [m.model_dump() if isinstance(m, Metric) else dict(m) for m in metrics]
-
-
 class LocalRegistry:
     """A :class:`cairn.Registry` backed directly by SQLite or PostgreSQL.
 
@@ -159,29 +148,17 @@ class LocalRegistry:
         tags: Sequence[str] = (),
         idempotency_key: str | None = None,
     ) -> e.ModelVersion:
-        extra = dict(metadata or {})
-        clash = sorted(
-            set(extra)
-            & {"model", "artifact_uri", "digest", "inputs", "metrics", "tags", "idempotency_key"}
-        )
-        if clash:
-            raise ValidationFailed(
-                f"metadata repeats {', '.join(clash)}, which are arguments of register_version",
-                field="metadata",
-                rule="duplicate",
-                hint="pass them as arguments only",
-            )
-        spec = build(
-            s.VersionSpec,
-            model=model,
-            artifact_uri=artifact_uri,
-            digest=digest,
-            inputs=list(inputs),
-            metrics=metrics_input(metrics),
-            tags=list(tags),
+        fields = s.version_fields(
+            model,
+            artifact_uri,
+            digest,
+            metadata=metadata,
+            inputs=inputs,
+            metrics=metrics,
+            tags=tags,
             idempotency_key=idempotency_key,
-            **extra,
         )
+        spec = build(s.VersionSpec, **fields)
         return self._models.register(spec)
 
     def register_versions(

@@ -179,29 +179,17 @@ class HttpRegistry:
         tags: Sequence[str] = (),
         idempotency_key: str | None = None,
     ) -> e.ModelVersion:
-        extra = dict(metadata or {})
-        clash = sorted(
-            set(extra)
-            & {"model", "artifact_uri", "digest", "inputs", "metrics", "tags", "idempotency_key"}
-        )
-        if clash:
-            raise errors.ValidationFailed(
-                f"metadata repeats {', '.join(clash)}, which are arguments of register_version",
-                field="metadata",
-                rule="duplicate",
-                hint="pass them as arguments only",
-            )
-        body = _body(
-            model=model,
-            artifact_uri=artifact_uri,
-            digest=digest,
-            inputs=list(inputs),
-            metrics=_metrics(metrics),
-            tags=list(tags),
+        fields = s.version_fields(
+            model,
+            artifact_uri,
+            digest,
+            metadata=metadata,
+            inputs=inputs,
+            metrics=metrics,
+            tags=tags,
             idempotency_key=idempotency_key,
-            **extra,
         )
-        return self._one(e.ModelVersion, "POST", "/versions", json=body)
+        return self._one(e.ModelVersion, "POST", "/versions", json=_body(**fields))
 
     def register_versions(
         self, specs: Sequence[s.VersionSpec | Mapping[str, Any]]
@@ -448,16 +436,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
-
-
-def _metrics(
-    metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None,
-) -> list[Any]:
-    if metrics is None:
-        return []
-    if isinstance(metrics, Mapping):
-        return [{"name": k, "value": v} for k, v in metrics.items()]
-    return [_jsonable(m) for m in metrics]
 
 
 def _environment(name: str) -> str:

@@ -6,11 +6,13 @@ Create specs refuse unknown fields; patches carry only the fields the caller set
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
+from cairn.core.errors import ValidationFailed
 from cairn.core.metadata import (
     CodeRef,
     Dependencies,
@@ -238,3 +240,49 @@ class SchemaSpec(Spec):
     team: str | None = None
     description: Text | None = None
     migration: list[dict[str, Any]] | None = None
+
+
+_VERSION_ARGUMENTS = frozenset(
+    {"model", "artifact_uri", "digest", "inputs", "metrics", "tags", "idempotency_key"}
+)
+
+
+def version_fields(
+    model: str,
+    artifact_uri: str,
+    digest: str,
+    *,
+    metadata: Mapping[str, Any] | None,
+    inputs: Sequence[str],
+    metrics: Mapping[str, float] | Sequence[Metric | Mapping[str, Any]] | None,
+    tags: Sequence[str],
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """The fields of a :class:`VersionSpec` from ``register_version``'s arguments, as every
+    transport takes them: ``metrics`` as ``{name: value}`` or metrics keyed by dataset and
+    slice; ``metadata`` for the rest, which may not repeat an argument."""
+    extra = dict(metadata or {})
+    clash = sorted(set(extra) & _VERSION_ARGUMENTS)
+    if clash:
+        raise ValidationFailed(
+            f"metadata repeats {', '.join(clash)}, which are arguments of register_version",
+            field="metadata",
+            rule="duplicate",
+            hint="pass them as arguments only",
+        )
+    if metrics is None:
+        listed: list[Any] = []
+    elif isinstance(metrics, Mapping):
+        listed = [{"name": k, "value": v} for k, v in metrics.items()]
+    else:
+        listed = [m.model_dump(mode="json") if isinstance(m, Metric) else dict(m) for m in metrics]
+    return {
+        "model": model,
+        "artifact_uri": artifact_uri,
+        "digest": digest,
+        "inputs": list(inputs),
+        "metrics": listed,
+        "tags": list(tags),
+        "idempotency_key": idempotency_key,
+        **extra,
+    }
