@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
-from cairn.client.http import HttpRegistry
+from cairn.client.http import HttpRegistry, _segment
 from cairn.core import errors
 from cairn.core.entities import AccessRecord, IssuedToken, PrincipalInfo, TokenInfo
 from cairn.core.tokens import PREFIX
@@ -21,10 +20,6 @@ def _name(name: str, kind: str | None = None) -> str:
     if ":" in name:
         return name
     return f"{kind or 'user'}:{name}"
-
-
-def _segment(text: str) -> str:
-    return quote(text, safe="")
 
 
 def _lifetime(expires_in: timedelta | None) -> dict[str, Any]:

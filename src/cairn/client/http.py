@@ -206,13 +206,7 @@ class HttpRegistry:
         batch_size: int = 1000,
         progress: Callable[[int], None] | None = None,
     ) -> e.ImportReport:
-        if not 1 <= batch_size <= 100_000:
-            raise errors.ValidationFailed(
-                f"batch size {batch_size} is out of range",
-                field="batch_size",
-                rule="range",
-                hint="1..100000",
-            )
+        s.import_batch_size(batch_size)
         chunk = min(batch_size, IMPORT_CHUNK)
         totals = {"records": 0, "registered": 0, "unchanged": 0, "batches": 0}
         pending: list[dict[str, Any]] = []

@@ -286,3 +286,19 @@ def version_fields(
         "idempotency_key": idempotency_key,
         **extra,
     }
+
+
+#: Most versions ``import_versions`` commits in one transaction.
+MAX_IMPORT_BATCH = 100_000
+
+
+def import_batch_size(size: int) -> int:
+    """``size`` if it is a usable import batch size; ValidationFailed otherwise."""
+    if not 1 <= size <= MAX_IMPORT_BATCH:
+        raise ValidationFailed(
+            f"batch size {size} is out of range",
+            field="batch_size",
+            rule="range",
+            hint=f"1..{MAX_IMPORT_BATCH}",
+        )
+    return size

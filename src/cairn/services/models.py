@@ -12,11 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from cairn.core.entities import EvaluationResult, ImportReport, Model, ModelVersion
-from cairn.core.errors import CairnError, ValidationFailed
+from cairn.core.errors import CairnError
 from cairn.core.events import EventDraft, EventType
 from cairn.core.metadata import Metric
 from cairn.core.names import Kind, canonical_name, parse_ref
-from cairn.core.specs import EvaluationSpec, ModelPatch, ModelSpec, VersionPatch, VersionSpec
+from cairn.core.specs import (
+    EvaluationSpec,
+    ModelPatch,
+    ModelSpec,
+    VersionPatch,
+    VersionSpec,
+    import_batch_size,
+)
 from cairn.services.base import Service, dataset_versions, new_id, page_size
 from cairn.services.registration import Registration, evaluations, evaluations_payload
 from cairn.services.schemas import patch_payload, resolve_facets, upgraded
@@ -103,13 +110,7 @@ class ModelService(Service):
         earlier batches stay, and the error says which record failed and how many were
         registered. Records with idempotency keys make a re-run resume where it stopped.
         """
-        if not 1 <= batch_size <= 100_000:
-            raise ValidationFailed(
-                f"batch size {batch_size} is out of range",
-                field="batch_size",
-                rule="range",
-                hint="1..100000",
-            )
+        import_batch_size(batch_size)
         tally = _Tally()
         batch: list[VersionSpec] = []
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -137,6 +136,3 @@ def list_deployments(
     return reg.list_deployments(
         environment=environment, model=model, active_only=active_only, limit=limit
     )
-
-
-_ = datetime  # AwareDatetime's runtime type, kept importable for the OpenAPI schema

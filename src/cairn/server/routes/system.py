@@ -12,7 +12,7 @@ from cairn.core import entities as e
 from cairn.core import specs as s
 from cairn.core.access import Action
 from cairn.server.routes import Reg
-from cairn.server.routes.catalog import Limit
+from cairn.server.routes.catalog import Limit, _set
 from cairn.server.security import public, requires
 
 router = APIRouter()
@@ -25,7 +25,7 @@ SchemaName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$")
 @router.post("/schemas", status_code=201, response_model=e.SchemaVersion, tags=["schemas"])
 @requires(Action.PUBLISH_SCHEMA)
 def register_schema(spec: s.SchemaSpec, reg: Reg) -> e.SchemaVersion:
-    fields = spec.model_dump(exclude_unset=True)
+    fields = _set(spec)
     return reg.register_schema(
         fields.pop("name"), fields.pop("version"), fields.pop("json_schema"), **fields
     )
