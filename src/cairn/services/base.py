@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select
 
 from cairn.core.errors import NotFound, ValidationFailed
-from cairn.core.names import Kind, parse_ref
+from cairn.core.names import MAX_VERSION, Kind, parse_ref
 from cairn.store import tables as t
 from cairn.store.uow import Store, Tx
 
@@ -56,6 +56,22 @@ def page_size(limit: int) -> int:
             f"limit {limit} is out of range", field="limit", rule="range", hint=f"1..{MAX_PAGE}"
         )
     return limit
+
+
+#: Largest sequence number (events, access records): a signed 64-bit integer.
+MAX_SEQUENCE = 2**63 - 1
+
+
+def page_cursor(after: int, maximum: int = MAX_VERSION) -> int:
+    """A page cursor over numbers (versions by default): the last one seen, 0 to begin."""
+    if not 0 <= after <= maximum:
+        raise ValidationFailed(
+            f"after {after} is out of range",
+            field="after",
+            rule="range",
+            hint=f"0 for the first page, else the last number seen (at most {maximum})",
+        )
+    return after
 
 
 class Service:

@@ -15,7 +15,7 @@ from cairn.core.specs import (
     FeatureViewSpec,
     FeatureViewVersionSpec,
 )
-from cairn.services.base import Service, dataset_versions, new_id, page_size
+from cairn.services.base import Service, dataset_versions, new_id, page_cursor, page_size
 from cairn.store import lookup, reads
 from cairn.store import tables as t
 
@@ -105,7 +105,7 @@ class DatasetService(Service):
                 reads.dataset_version_query()
                 .where(
                     t.dataset_versions.c.dataset_id == lookup.entity_id(conn, ref),
-                    t.dataset_versions.c.version > after,
+                    t.dataset_versions.c.version > page_cursor(after),
                 )
                 .order_by(t.dataset_versions.c.version)
                 .limit(page_size(limit))

@@ -10,7 +10,7 @@ from cairn.core.entities import Event, LogHead, LogReport, RebuildReport
 from cairn.core.errors import ValidationFailed
 from cairn.core.events import parse_time
 from cairn.core.names import Kind, parse_ref
-from cairn.services.base import Service, page_size
+from cairn.services.base import MAX_SEQUENCE, Service, page_cursor, page_size
 from cairn.store import eventlog
 from cairn.store.projector import project
 from cairn.store.tables import READ_TABLES
@@ -35,8 +35,9 @@ def subject_of(raw: str) -> str:
 
 class LogService(Service):
     def history(self, raw: str, *, limit: int = 100, after: int = 0) -> list[Event]:
+        page = {"limit": page_size(limit), "after": page_cursor(after, MAX_SEQUENCE)}
         with self.store.read() as conn:
-            return eventlog.history(conn, subject_of(raw), limit=page_size(limit), after=after)
+            return eventlog.history(conn, subject_of(raw), **page)
 
     def head(self) -> LogHead:
         with self.store.read() as conn:
