@@ -32,7 +32,7 @@ from cairn.core.errors import (
 from cairn.core.events import EventDraft, EventType
 from cairn.core.names import canonical_name
 from cairn.core.tokens import PREFIX, new_token, parse_token, token_hash
-from cairn.services.base import Service, new_id, page_size
+from cairn.services.base import MAX_SEQUENCE, Service, new_id, page_cursor, page_size
 from cairn.store import access as q
 from cairn.store import lookup
 from cairn.store import tables as t
@@ -275,7 +275,7 @@ class AccessService(Service):
             )
             if row is None or not matches or not _usable(row, now):
                 raise Unauthenticated(INVALID_TOKEN, hint=_INVALID_HINT)
-            teams = q.roles_of(conn, [row.principal_id]).get(row.principal_id, {})
+            teams = q.roles_of_one(conn, row.principal_id)
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
             self._touch(token_id, now)
         return _as_principal(row.principal, row.registry_role, teams)
@@ -313,6 +313,8 @@ class AccessService(Service):
             )
         if principal is not None:
             principal = principal_name(principal)
+        if after is not None:
+            page_cursor(after, MAX_SEQUENCE)
         with self.store.read() as conn:
             return q.access_page(
                 conn, principal=principal, outcome=outcome, limit=page_size(limit), after=after

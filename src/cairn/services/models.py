@@ -24,7 +24,7 @@ from cairn.core.specs import (
     VersionSpec,
     import_batch_size,
 )
-from cairn.services.base import Service, dataset_versions, new_id, page_size
+from cairn.services.base import Service, dataset_versions, new_id, page_cursor, page_size
 from cairn.services.registration import Registration, evaluations, evaluations_payload
 from cairn.services.schemas import patch_payload, resolve_facets, upgraded
 from cairn.store import lookup, reads
@@ -151,23 +151,21 @@ class ModelService(Service):
 
     def get_version(self, raw: str) -> ModelVersion:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=True)
+        params = {"team": ref.namespace, "model": ref.name, "version": ref.version}
         with self.store.read() as conn:
-            version_id = lookup.entity_id(conn, ref)
-            return reads.versions(
-                conn, reads.version_query().where(t.model_versions.c.id == version_id)
-            )[0]
+            found = reads.fetch_versions(conn, reads.VERSION_BY_NAME, params)
+            if not found:
+                lookup.entity_id(conn, ref)  # raises NotFound naming what is missing
+            return found[0]
 
     def list_versions(self, raw: str, *, limit: int = 100, after: int = 0) -> list[ModelVersion]:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=False)
+        page = {"after": page_cursor(after), "limit": page_size(limit)}
         with self.store.read() as conn:
             model_id = lookup.entity_id(conn, ref)
-            query = (
-                reads.version_query()
-                .where(t.model_versions.c.model_id == model_id, t.model_versions.c.version > after)
-                .order_by(t.model_versions.c.version)
-                .limit(page_size(limit))
+            return reads.fetch_versions(
+                conn, reads.VERSIONS_OF_MODEL, {**page, "model_id": model_id}
             )
-            return reads.versions(conn, query)
 
     def update_version(
         self, raw: str, patch: VersionPatch, *, if_revision: int | None = None

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, String, Table, insert, select, update
+from sqlalchemy import Connection, Row, Select, String, Table, bindparam, insert, select, update
 
 from cairn.core.entities import AccessRecord, PrincipalInfo, TokenInfo
 from cairn.store import tables as t
-from cairn.store.driver import insert_rows
+from cairn.store.driver import fetch, insert_rows
 
 AnyRow = Row[*tuple[Any, ...]]
 
@@ -27,6 +27,19 @@ def principal_row(conn: Connection, name: str) -> AnyRow | None:
 def any_admin(conn: Connection) -> bool:
     query = select(t.principals.c.id).where(t.principals.c.registry_role == "admin").limit(1)
     return conn.execute(query).first() is not None
+
+
+_ROLES_OF_ONE = (
+    select(t.team_roles.c.role, t.teams.c.name)
+    .join(t.teams, t.teams.c.id == t.team_roles.c.team_id)
+    .where(t.team_roles.c.principal_id == bindparam("principal_id"))
+    .order_by(t.teams.c.name)
+)
+
+
+def roles_of_one(conn: Connection, principal_id: str) -> dict[str, str]:
+    """{team name: role name} of one principal (asked on every authenticated request)."""
+    return {r.name: r.role for r in fetch(conn, _ROLES_OF_ONE, {"principal_id": principal_id})}
 
 
 def roles_of(conn: Connection, principal_ids: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -87,21 +100,26 @@ def tokens(
     return [TokenInfo.model_validate(r._asdict()) for r in conn.execute(query)]
 
 
-_CREDENTIAL = select(
-    t.api_tokens.c.hash,
-    t.api_tokens.c.expires_at,
-    t.api_tokens.c.revoked_at,
-    t.api_tokens.c.last_used_at,
-    t.principals.c.id.label("principal_id"),
-    t.principals.c.name.label("principal"),
-    t.principals.c.registry_role,
-    t.principals.c.disabled,
-).join(t.principals, t.principals.c.id == t.api_tokens.c.principal_id)
+_CREDENTIAL = (
+    select(
+        t.api_tokens.c.hash,
+        t.api_tokens.c.expires_at,
+        t.api_tokens.c.revoked_at,
+        t.api_tokens.c.last_used_at,
+        t.principals.c.id.label("principal_id"),
+        t.principals.c.name.label("principal"),
+        t.principals.c.registry_role,
+        t.principals.c.disabled,
+    )
+    .join(t.principals, t.principals.c.id == t.api_tokens.c.principal_id)
+    .where(t.api_tokens.c.id == bindparam("token_id"))
+)
 
 
-def credential(conn: Connection, token_id: str) -> AnyRow | None:
+def credential(conn: Connection, token_id: str) -> Any | None:
     """What authentication needs to know about a token and its holder, in one query."""
-    return conn.execute(_CREDENTIAL.where(t.api_tokens.c.id == token_id)).first()
+    found = fetch(conn, _CREDENTIAL, {"token_id": token_id})
+    return found[0] if found else None
 
 
 def add_token(conn: Connection, info: TokenInfo, principal_id: str, hashed: str) -> None:

@@ -1,14 +1,17 @@
-"""Statements on the hot path, compiled once per dialect and run on the driver's cursor.
+"""Statements on the hot paths, compiled once per dialect and run on the driver's cursor.
 
-Registering a version takes a handful of statements; SQLAlchemy's execution machinery costs
-more per statement than SQLite's own work on it. Each statement here is compiled by
-SQLAlchemy once, each parameter goes through the bind processor SQLAlchemy would apply
-(JSON encoding, UTC normalisation), and the driver runs it inside the transaction the
-unit of work began. Driver errors are translated in :mod:`cairn.store.uow` like any other.
+Registering a version takes a handful of statements, and reading one takes four; SQLAlchemy's
+execution machinery costs more per statement than SQLite's own work on it. Each statement
+here is built once (with named ``bindparam`` placeholders), compiled by SQLAlchemy once, each
+parameter goes through the bind processor SQLAlchemy would apply (JSON encoding, UTC
+normalisation) and each result column through its result processor, and the driver runs it
+inside the transaction the caller began. Driver errors are translated in
+:mod:`cairn.store.uow` like any other.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,9 +19,10 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy import Connection, Dialect, Float, Select, Table, insert
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.types import TypeEngine
 
 Processor = Callable[[Any], Any]
 
@@ -29,6 +33,8 @@ class Prepared:
     keys: tuple[str, ...]
     processors: tuple[Processor | None, ...]
     positional: bool
+    #: Values fixed in the statement itself (``.limit(20)``), used when a call does not set them.
+    fixed: dict[str, Any]
 
 
 @lru_cache(maxsize=1024)
@@ -39,7 +45,41 @@ def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
     processors = tuple(
         compiled.binds[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
     )
-    return Prepared(str(compiled), keys, processors, positional)
+    fixed = {
+        key: bind.value
+        for key, bind in compiled.binds.items()
+        if not bind.required and bind.callable is None
+    }
+    return Prepared(str(compiled), keys, processors, positional, fixed)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedQuery:
+    prepared: Prepared
+    row: Callable[[Sequence[Any]], Any]  # a named tuple's _make: rows read by column name
+    processors: tuple[tuple[int, Processor], ...]
+
+
+@lru_cache(maxsize=1024)
+def prepare_query(statement: Select[Any], dialect: Dialect) -> PreparedQuery:
+    columns = list(statement.selected_columns)
+    names = [str(column.key) for column in columns]
+    row = namedtuple("Row", names)  # type: ignore[misc]  # the names are known only here
+    processors = tuple(
+        (i, processor)
+        for i, column in enumerate(columns)
+        if (processor := _result_processor(column.type, dialect))
+    )
+    return PreparedQuery(prepare(statement, dialect), row._make, processors)
+
+
+def _result_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    # A float column (not as Decimal) needs no conversion: both drivers hand float8/REAL back as
+    # Python floats. psycopg's numeric processor wants the column's wire type to decide, which
+    # exists only once a cursor has run, so it is not asked.
+    if isinstance(column_type, Float) and not column_type.asdecimal:
+        return None
+    return cast(Processor | None, column_type.dialect_impl(dialect).result_processor(dialect, None))
 
 
 @lru_cache(maxsize=256)
@@ -75,10 +115,15 @@ def _parameters(prepared: Prepared, rows: Sequence[dict[str, Any]]) -> list[Any]
             (key, _memoised(p) if p else None)
             for key, p in zip(prepared.keys, prepared.processors, strict=True)
         )
-        return [{k: p(row.get(k)) if p else row.get(k) for k, p in pairs} for row in rows]
+        fixed = prepared.fixed
+        return [
+            {k: p(row.get(k, fixed.get(k))) if p else row.get(k, fixed.get(k)) for k, p in pairs}
+            for row in rows
+        ]
     # Positional (SQLite): pick every value out in C, then convert only the few columns that
-    # need it (JSON, times); rows lacking a key take the slow road, where it is NULL.
-    keys = prepared.keys
+    # need it (JSON, times); rows lacking a key take the slow road: a value fixed in the
+    # statement, else NULL.
+    keys, fixed = prepared.keys, prepared.fixed
     pick = _picker(keys)
     convert = [(i, _memoised(p)) for i, p in enumerate(prepared.processors) if p]
     out: list[Any] = []
@@ -86,7 +131,7 @@ def _parameters(prepared: Prepared, rows: Sequence[dict[str, Any]]) -> list[Any]
         try:
             values = pick(row)
         except KeyError:
-            values = tuple([row.get(k) for k in keys])
+            values = tuple([row.get(k, fixed.get(k)) for k in keys])
         if convert:
             converted = list(values)
             for i, p in convert:
@@ -108,6 +153,29 @@ def execute(
         return tuple(cursor.fetchone() or ()) or None if cursor.description else None
     finally:
         cursor.close()
+
+
+def fetch(
+    conn: Connection, statement: Select[Any], params: dict[str, Any] | None = None
+) -> list[Any]:
+    """Run a query built once with named parameters; rows are named tuples of its columns."""
+    query = prepare_query(statement, conn.dialect)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(query.prepared.sql, _parameters(query.prepared, [params or {}])[0])
+        raw = cursor.fetchall()
+    finally:
+        cursor.close()
+    make, processors = query.row, query.processors
+    if not processors:
+        return [make(values) for values in raw]
+    rows = []
+    for values in raw:
+        converted = list(values)
+        for i, processor in processors:
+            converted[i] = processor(converted[i])
+        rows.append(make(converted))
+    return rows
 
 
 def execute_many(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, select
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, bindparam, select
 
 from cairn.core.errors import Conflict, NotFound, PreconditionFailed
 from cairn.core.names import Kind, Ref
 from cairn.store import tables as t
+from cairn.store.driver import fetch
 
 _PARENTS: dict[Kind, tuple[Table, Table | None, str | None]] = {
     Kind.MODEL: (t.models, t.model_versions, "model_id"),
@@ -55,31 +58,42 @@ def environment_id(conn: Connection, name: str) -> str:
     return str(found)
 
 
-def entity_id(conn: Connection, ref: Ref) -> str:
-    """The surrogate key of a namespaced entity, or of one of its versions if ``ref`` names one."""
-    table, versions, parent_key = _PARENTS[ref.kind]
-    assert ref.namespace is not None
-    query = (
+def _entity_statement(table: Table) -> Select[Any]:
+    return (
         select(table.c.id)
         .join(t.teams, t.teams.c.id == table.c.team_id)
-        .where(t.teams.c.name == ref.namespace, table.c.name == ref.name)
+        .where(t.teams.c.name == bindparam("team"), table.c.name == bindparam("name"))
     )
-    parent = conn.execute(query).scalar()
-    if parent is None:
+
+
+def _version_statement(versions: Table, parent_key: str) -> Select[Any]:
+    return select(versions.c.id).where(
+        versions.c[parent_key] == bindparam("parent"), versions.c.version == bindparam("version")
+    )
+
+
+_ENTITY = {kind: _entity_statement(table) for kind, (table, _, _) in _PARENTS.items()}
+_VERSION = {
+    kind: _version_statement(versions, parent_key)
+    for kind, (_, versions, parent_key) in _PARENTS.items()
+    if versions is not None and parent_key is not None
+}
+
+
+def entity_id(conn: Connection, ref: Ref) -> str:
+    """The surrogate key of a namespaced entity, or of one of its versions if ``ref`` names one."""
+    assert ref.namespace is not None
+    parent = fetch(conn, _ENTITY[ref.kind], {"team": ref.namespace, "name": ref.name})
+    if not parent:
         raise _missing(ref.unversioned(), ref.kind)
     if ref.version is None:
-        return str(parent)
-    assert versions is not None and parent_key is not None
-    found = conn.execute(
-        select(versions.c.id).where(
-            versions.c[parent_key] == parent, versions.c.version == ref.version
-        )
-    ).scalar()
-    if found is None:
+        return str(parent[0].id)
+    found = fetch(conn, _VERSION[ref.kind], {"parent": parent[0].id, "version": ref.version})
+    if not found:
         raise NotFound(
             f"{ref} does not exist", id=str(ref), hint=f"list versions of {ref.unversioned()}"
         )
-    return str(found)
+    return str(found[0].id)
 
 
 def expect_revision(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from cairn.core import entities as e
 from cairn.core.metadata import Facet, Metric
 from cairn.store import tables as t
+from cairn.store.driver import fetch
 
 _dsv_ref = (
     select(
@@ -30,18 +32,6 @@ def dataset_version_ids(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
         return {}
     rows = conn.execute(_dsv_ref.where(t.dataset_versions.c.id.in_(wanted)))
     return {r.id: f"dataset:{r.path}@{r.version}" for r in rows}
-
-
-def run_ids(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        select(t.runs.c.id, t.teams.c.name.label("team"), t.runs.c.name)
-        .join(t.teams, t.teams.c.id == t.runs.c.team_id)
-        .where(t.runs.c.id.in_(wanted))
-    )
-    return {r.id: f"run:{r.team}/{r.name}" for r in rows}
 
 
 def facets_of(conn: Connection, subject_ids: Sequence[str]) -> dict[str, dict[str, Facet]]:
@@ -108,56 +98,158 @@ def models(conn: Connection, query: Select[Any]) -> list[e.Model]:
     ]
 
 
+_run_team = t.teams.alias("run_team")
+_dataset_team = t.teams.alias("dataset_team")
+
+_VERSION = (
+    select(
+        t.model_versions,
+        t.teams.c.name.label("team"),
+        t.models.c.name.label("model_name"),
+        _run_team.c.name.label("run_team"),
+        t.runs.c.name.label("run_name"),
+    )
+    .join(t.models, t.models.c.id == t.model_versions.c.model_id)
+    .join(t.teams, t.teams.c.id == t.models.c.team_id)
+    .outerjoin(t.runs, t.runs.c.id == t.model_versions.c.run_id)
+    .outerjoin(_run_team, _run_team.c.id == t.runs.c.team_id)
+)
+
+VERSION_BY_NAME = _VERSION.where(
+    t.teams.c.name == bindparam("team"),
+    t.models.c.name == bindparam("model"),
+    t.model_versions.c.version == bindparam("version"),
+)
+"""One version by ``team``, ``model`` and ``version`` number (run with :func:`fetch_versions`)."""
+
+VERSIONS_OF_MODEL = (
+    _VERSION.where(
+        t.model_versions.c.model_id == bindparam("model_id"),
+        t.model_versions.c.version > bindparam("after"),
+    )
+    .order_by(t.model_versions.c.version)
+    .limit(bindparam("limit"))
+)
+"""A page of a model's versions: ``model_id``, numbers above ``after``, at most ``limit``."""
+
+
 def version_query() -> Select[Any]:
+    """Versions with their names; narrow it with ``.where`` and read it with :func:`versions`."""
+    return _VERSION
+
+
+def _padded(ids: Sequence[str]) -> tuple[int, dict[str, str]]:
+    """``ids`` as parameters ``i0``… of an ``IN`` list whose length is a power of two.
+
+    Statements are built and compiled once per list length; rounding up (repeating the last
+    id, which ``IN`` ignores) keeps that to a dozen lengths however pages are sized.
+    """
+    size = 1 << (len(ids) - 1).bit_length()
+    return size, {f"i{k}": ids[min(k, len(ids) - 1)] for k in range(size)}
+
+
+def _in(column: Any, size: int) -> Any:
+    return column.in_([bindparam(f"i{k}") for k in range(size)])
+
+
+@lru_cache(maxsize=64)
+def _inputs_of(size: int) -> Select[Any]:
     return (
-        select(t.model_versions, t.teams.c.name.label("team"), t.models.c.name.label("model_name"))
-        .join(t.models, t.models.c.id == t.model_versions.c.model_id)
-        .join(t.teams, t.teams.c.id == t.models.c.team_id)
+        select(
+            t.version_inputs.c.version_id,
+            t.version_inputs.c.digest,
+            _dataset_team.c.name.label("team"),
+            t.datasets.c.name,
+            t.dataset_versions.c.version,
+        )
+        .join(t.dataset_versions, t.dataset_versions.c.id == t.version_inputs.c.dataset_version_id)
+        .join(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
+        .join(_dataset_team, _dataset_team.c.id == t.datasets.c.team_id)
+        .where(_in(t.version_inputs.c.version_id, size))
+        .order_by(t.version_inputs.c.position)
     )
 
 
-def _metrics(conn: Connection, version_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    rows = conn.execute(
+@lru_cache(maxsize=64)
+def _metrics_of(size: int) -> Select[Any]:
+    return (
         select(
-            t.metrics.c.version_id,
+            t.evaluations.c.version_id,
             t.metrics.c.name,
             t.metrics.c.value,
-            t.evaluations.c.dataset_version_id,
             t.evaluations.c.slice,
-            t.evaluations.c.run_id,
+            _dataset_team.c.name.label("dataset_team"),
+            t.datasets.c.name.label("dataset_name"),
+            t.dataset_versions.c.version.label("dataset_version"),
+            _run_team.c.name.label("run_team"),
+            t.runs.c.name.label("run_name"),
         )
+        .select_from(t.metrics)
         .join(t.evaluations, t.evaluations.c.id == t.metrics.c.evaluation_id)
-        .where(t.evaluations.c.version_id.in_(version_ids))
+        .outerjoin(
+            t.dataset_versions, t.dataset_versions.c.id == t.evaluations.c.dataset_version_id
+        )
+        .outerjoin(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
+        .outerjoin(_dataset_team, _dataset_team.c.id == t.datasets.c.team_id)
+        .outerjoin(t.runs, t.runs.c.id == t.evaluations.c.run_id)
+        .outerjoin(_run_team, _run_team.c.id == t.runs.c.team_id)
+        .where(_in(t.evaluations.c.version_id, size))
         .order_by(t.evaluations.c.recorded_at, t.evaluations.c.id, t.metrics.c.name)
-    ).all()
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        out[r.version_id].append(dict(r._mapping))
-    return out
+    )
+
+
+@lru_cache(maxsize=64)
+def _facets_of(size: int) -> Select[Any]:
+    return select(t.facets).where(_in(t.facets.c.subject_id, size)).order_by(t.facets.c.name)
+
+
+def _run_ref(team: str | None, name: str | None) -> str | None:
+    return f"run:{team}/{name}" if name is not None else None
+
+
+def fetch_versions(
+    conn: Connection, statement: Select[Any], params: dict[str, Any]
+) -> list[e.ModelVersion]:
+    """Versions from a statement built once on :func:`version_query` (such as
+    :data:`VERSION_BY_NAME`), run with ``params``: the fast path for reads served often."""
+    return _assemble(conn, fetch(conn, statement, params))
 
 
 def versions(conn: Connection, query: Select[Any]) -> list[e.ModelVersion]:
-    rows = conn.execute(query).all()
-    ids = [r.id for r in rows]
-    if not ids:
+    """Versions from any narrowing of :func:`version_query` (built per call)."""
+    return _assemble(conn, conn.execute(query).all())
+
+
+def _assemble(conn: Connection, rows: Sequence[Any]) -> list[e.ModelVersion]:
+    if not rows:
         return []
-    inputs: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for r in conn.execute(
-        select(t.version_inputs)
-        .where(t.version_inputs.c.version_id.in_(ids))
-        .order_by(t.version_inputs.c.position)
-    ):
-        inputs[r.version_id].append((r.dataset_version_id, r.digest))
-    metrics = _metrics(conn, ids)
-    dsv = dataset_version_ids(
-        conn,
-        [i for lst in inputs.values() for i, _ in lst]
-        + [m["dataset_version_id"] for lst in metrics.values() for m in lst],
-    )
-    runs = run_ids(
-        conn, [r.run_id for r in rows] + [m["run_id"] for lst in metrics.values() for m in lst]
-    )
-    facets = facets_of(conn, ids)
+    size, ids = _padded([r.id for r in rows])
+    inputs: dict[str, list[e.DatasetInput]] = defaultdict(list)
+    for r in fetch(conn, _inputs_of(size), ids):
+        inputs[r.version_id].append(
+            e.DatasetInput(id=f"dataset:{r.team}/{r.name}@{r.version}", digest=r.digest)
+        )
+    metrics: dict[str, list[Metric]] = defaultdict(list)
+    for r in fetch(conn, _metrics_of(size), ids):
+        dataset = (
+            f"dataset:{r.dataset_team}/{r.dataset_name}@{r.dataset_version}"
+            if r.dataset_name is not None
+            else None
+        )
+        metrics[r.version_id].append(
+            Metric(
+                name=r.name,
+                value=r.value,
+                dataset=dataset,
+                slice=r.slice,
+                run=_run_ref(r.run_team, r.run_name),
+            )
+        )
+    facets: dict[str, dict[str, Facet]] = defaultdict(dict)
+    for r in fetch(conn, _facets_of(size), ids):
+        facets[r.subject_id][r.name] = Facet(
+            name=r.name, schema_version=r.schema_version, producer=r.producer, data=r.data
+        )
     return [
         e.ModelVersion(
             id=f"model:{r.team}/{r.model_name}@{r.version}",
@@ -166,18 +258,9 @@ def versions(conn: Connection, query: Select[Any]) -> list[e.ModelVersion]:
             artifact_uri=r.artifact_uri,
             digest=r.digest,
             description=r.description,
-            run=runs.get(r.run_id),
-            inputs=[e.DatasetInput(id=dsv[i], digest=d) for i, d in inputs.get(r.id, [])],
-            metrics=[
-                Metric(
-                    name=m["name"],
-                    value=m["value"],
-                    dataset=dsv.get(m["dataset_version_id"]),
-                    slice=m["slice"],
-                    run=runs.get(m["run_id"]),
-                )
-                for m in metrics.get(r.id, [])
-            ],
+            run=_run_ref(r.run_team, r.run_name),
+            inputs=inputs.get(r.id, []),
+            metrics=metrics.get(r.id, []),
             dependencies=r.dependencies,
             tags=r.tags,
             labels=r.labels,

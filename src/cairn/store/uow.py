@@ -86,8 +86,13 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read transaction: every statement in it sees the same snapshot of the registry.
+
+        Begun explicitly because reads on the hot path run on the driver's cursor, which
+        SQLAlchemy's autobegin never sees (SQLite would run each statement on its own).
+        """
         try:
-            with self.engine.connect() as conn:
+            with self.engine.connect() as conn, conn.begin():
                 yield conn
         except (DBAPIError, self._dbapi.Error) as exc:
             raise translate(exc, self._dbapi) from exc
