@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from cairn.local import LocalRegistry
 
 
-def _registry(request: Request) -> LocalRegistry:
+# Dependencies that do no I/O are ``async def``: FastAPI would run a plain ``def`` in the
+# thread pool, a hand-off per dependency per request that costs more than their work.
+async def _registry(request: Request) -> LocalRegistry:
     registry: LocalRegistry = request.app.state.cairn.registry_for(request)
     return registry
 
@@ -21,7 +23,7 @@ def _registry(request: Request) -> LocalRegistry:
 Reg = Annotated["LocalRegistry", Depends(_registry)]
 
 
-def _if_match(request: Request) -> int | None:
+async def _if_match(request: Request) -> int | None:
     """The revision named by ``If-Match`` (``"3"`` or ``W/"3"``); ``*`` or none: no condition."""
     header = request.headers.get("if-match")
     if header is None or header.strip() == "*":

@@ -28,7 +28,7 @@ PrincipalName = Annotated[
 TokenId = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{12}$")]
 
 
-def _access(request: Request) -> AccessService:
+async def _access(request: Request) -> AccessService:  # no I/O: no thread hand-off
     service: AccessService = request.app.state.cairn.access_for(request)
     return service
 
