@@ -1,11 +1,16 @@
 """Cairn's REST server under load on loopback, against ``mlflow server`` on the same workload.
 
 Both servers run on this machine, as subprocesses on free loopback ports, and so does the load
-generator: ``--concurrency`` threads, each with its own keep-alive ``httpx.Client`` (one
-connection), send requests back to back for ``--seconds`` per operation after an untimed
-warm-up, choosing what to read with a seeded random generator. Per operation it reports
-requests, errors, requests/s and p50/p99 latency; per server the start-up time (process start
-until its readiness probe answers) and the resident memory of the idle process tree.
+generator (``_loadgen.py``): one asyncio event loop (on uvloop when it is installed) drives
+``--concurrency`` simulated clients, each a coroutine with its own keep-alive connection
+speaking raw HTTP/1.1 over the socket. Each sends requests back to back for ``--seconds`` per
+operation after an untimed warm-up, choosing what to read with a seeded random generator. Per
+operation it reports requests, errors, requests/s and p50/p99 latency; per server the start-up
+time (process start until its readiness probe answers) and the resident memory of the idle
+process tree. The load generator used to be a thread per client, each with an
+``httpx.Client``: httpx spent several hundred microseconds of CPU per request and the threads
+contended for the GIL, so on a 2-core machine the client cost more CPU than the server's own
+work and capped the figures below what the server could do.
 
 Operations:
 
@@ -39,8 +44,8 @@ a new connection each. Without ``TCP_NODELAY`` every kept-alive request after th
 for the client's delayed ACK, ~40 ms more than on a new connection. Cairn is started a second
 time with ``--nodelay-workers`` workers (default 2) for the probe and a loaded ``get-version``.
 
-The load generator shares the machine's cores with the servers: its own CPU time is
-reported, and on a 2-core machine it takes a good part of what a server could otherwise use.
+The load generator still shares the machine's cores with the servers: its own CPU time is
+reported (``client CPU s``), to be weighed against the server's CPU per request.
 
     .venv/bin/python bench/api_load.py                     # 100,000 versions, 10 s per operation
     .venv/bin/python bench/api_load.py --versions 10000 --seconds 3 --mlflow-versions 200
@@ -50,7 +55,6 @@ reported, and on a 2-core machine it takes a good part of what a server could ot
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import math
 import os
@@ -61,19 +65,21 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
+import _loadgen
+from _loadgen import Call, Request, json_body
 from _workload import digest_of, tag_pairs, tags
 from mlflow_compare import MLFLOW_VENV, ensure_mlflow
 
@@ -87,9 +93,6 @@ TARGETS = {
 }
 TARGET_IDLE_MB = 250
 TARGET_STARTUP_S = 3.0
-
-#: One request: the client, this thread's random generator, a global sequence number.
-Request = Callable[[httpx.Client, random.Random, int], httpx.Response]
 
 
 # -- processes: start-up, memory, CPU ------------------------------------------------------------
@@ -267,64 +270,27 @@ def load(
     warmup: float,
     seed: int,
 ) -> Result:
-    """``concurrency`` threads send ``request`` back to back: ``warmup`` s untimed, then timed."""
-    sequence = itertools.count()  # next() on it is atomic under the GIL
-    times: list[list[tuple[str, float]]] = [[] for _ in range(concurrency)]
-    errors = [0] * concurrency
-    first_error: list[str] = []
-    warm_until = time.perf_counter() + warmup
-    clock: dict[str, float] = {}
+    """``concurrency`` keep-alive connections send ``request`` back to back: ``warmup`` s
+    untimed, then all together for ``seconds`` timed."""
+    server_cpu: list[float] = []
+    outcome = _loadgen.run(
+        server.url,
+        headers,
+        request,
+        connections=concurrency,
+        seconds=seconds,
+        warmup=warmup,
+        seed=seed,
+        on_start=lambda: server_cpu.append(tree_cpu_s(server.process.pid)),
+    )
+    server_cpu_s = tree_cpu_s(server.process.pid) - server_cpu[0]
 
-    def start_clock() -> None:  # run by the barrier once every client is warm
-        clock["began"] = time.perf_counter()
-        clock["end"] = clock["began"] + seconds
-        clock["cpu"] = time.process_time()
-        clock["server_cpu"] = tree_cpu_s(server.process.pid)
-
-    barrier = threading.Barrier(concurrency, action=start_clock)
-
-    def client_loop(k: int) -> None:
-        rng = random.Random(seed * 1000 + k)
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        with httpx.Client(base_url=server.url, headers=headers, timeout=60, limits=limits) as c:
-            while True:  # at least one request: the connection is open before the clock starts
-                with suppress(httpx.HTTPError):
-                    request(c, rng, next(sequence))
-                if time.perf_counter() >= warm_until:
-                    break
-            barrier.wait()
-            mine, end = times[k], clock["end"]
-            while time.perf_counter() < end:
-                began = time.perf_counter()
-                try:
-                    response = request(c, rng, next(sequence))
-                except httpx.HTTPError as exc:
-                    response, error = None, f"{type(exc).__name__}: {exc}"
-                if response is not None and response.status_code < 400:
-                    kind = response.request.extensions.get("kind", "")
-                    mine.append((kind, time.perf_counter() - began))
-                    continue
-                errors[k] += 1
-                if response is not None:
-                    error = f"HTTP {response.status_code}: {response.text[:300]}"
-                if not first_error:
-                    first_error.append(error)
-
-    threads = [threading.Thread(target=client_loop, args=(k,)) for k in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - clock["began"]
-    cpu = time.process_time() - clock["cpu"]
-    server_cpu = tree_cpu_s(server.process.pid) - clock["server_cpu"]
-
-    samples = [sample for mine in times for sample in mine]
-    ordered = sorted(duration * 1000 for _, duration in samples)
-    done = len(ordered) + sum(errors)
+    samples = [sample for sample in outcome.samples if sample.status < 400]
+    ordered = sorted(sample.seconds * 1000 for sample in samples)
+    done = len(ordered) + outcome.errors
     parts = {}
-    for kind in sorted({kind for kind, _ in samples} - {""}):
-        own = sorted(duration * 1000 for k, duration in samples if k == kind)
+    for kind in sorted({sample.kind for sample in samples} - {""}):
+        own = sorted(sample.seconds * 1000 for sample in samples if sample.kind == kind)
         parts[kind] = {
             "requests": len(own),
             "p50_ms": percentile(own, 0.5),
@@ -332,16 +298,24 @@ def load(
         }
     return Result(
         requests=done,
-        errors=sum(errors),
-        seconds=elapsed,
-        rate=len(ordered) / elapsed,
+        errors=outcome.errors,
+        seconds=outcome.elapsed,
+        rate=len(ordered) / outcome.elapsed,
         p50_ms=percentile(ordered, 0.5),
         p99_ms=percentile(ordered, 0.99),
-        client_cpu_s=cpu,
-        server_cpu_ms_per_request=1000 * server_cpu / max(1, done),
-        first_error=first_error[0] if first_error else None,
+        client_cpu_s=outcome.cpu_s,
+        server_cpu_ms_per_request=1000 * server_cpu_s / max(1, done),
+        first_error=outcome.first_error,
         parts=parts,
     )
+
+
+def send(client: httpx.Client, call: Call) -> httpx.Response:
+    """``call`` through httpx, with the same request line and body as the load generator's."""
+    if call.body is None:
+        return client.request(call.method, call.target)
+    json_type = {"Content-Type": "application/json"}
+    return client.request(call.method, call.target, content=json_body(call.body), headers=json_type)
 
 
 def probe(
@@ -355,27 +329,20 @@ def probe(
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     kept, fresh = [], []
     with httpx.Client(base_url=server.url, headers=headers, timeout=60, limits=limits) as client:
-        request(client, rng, 0)
+        send(client, request(rng, 0))
         for i in range(count):
             began = time.perf_counter()
-            request(client, rng, i + 1).raise_for_status()
+            send(client, request(rng, i + 1)).raise_for_status()
             kept.append((time.perf_counter() - began) * 1000)
     for i in range(count):
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
             began = time.perf_counter()
-            request(client, rng, i + 1).raise_for_status()
+            send(client, request(rng, i + 1)).raise_for_status()
             fresh.append((time.perf_counter() - began) * 1000)
     return {
         "keepalive_p50_ms": percentile(sorted(kept), 0.5),
         "new_connection_p50_ms": percentile(sorted(fresh), 0.5),
     }
-
-
-def labelled(client: httpx.Client, kind: str, method: str, url: str, **kw: Any) -> httpx.Response:
-    """Send a request whose latency is also reported under ``kind`` (see Result.parts)."""
-    built = client.build_request(method, url, **kw)
-    built.extensions["kind"] = kind
-    return client.send(built)
 
 
 # -- Cairn ---------------------------------------------------------------------------------------
@@ -385,19 +352,19 @@ def cairn_model(m: int) -> tuple[str, str]:
 
 
 def cairn_requests(models: int, per_model: int) -> dict[str, Request]:
-    def get_version(c: httpx.Client, rng: random.Random, _: int) -> httpx.Response:
+    def get_version(rng: random.Random, _: int) -> Call:
         team, name = cairn_model(rng.randrange(models))
-        return c.get(f"/api/v1/models/{team}/{name}/versions/{rng.randint(1, per_model)}")
+        return Call("GET", f"/api/v1/models/{team}/{name}/versions/{rng.randint(1, per_model)}")
 
-    def list_versions(c: httpx.Client, rng: random.Random, _: int) -> httpx.Response:
+    def list_versions(rng: random.Random, _: int) -> Call:
         team, name = cairn_model(rng.randrange(models))
         if rng.random() < 0.5:
-            path = f"/api/v1/models/{team}/{name}/versions"
-            return labelled(c, "versions of a model", "GET", path, params={"limit": PAGE})
-        params = {"team": f"team-{rng.randrange(TEAMS):02d}", "limit": PAGE}
-        return labelled(c, "models of a team", "GET", "/api/v1/models", params=params)
+            path = f"/api/v1/models/{team}/{name}/versions?limit={PAGE}"
+            return Call("GET", path, kind="versions of a model")
+        query = urlencode({"team": f"team-{rng.randrange(TEAMS):02d}", "limit": PAGE})
+        return Call("GET", f"/api/v1/models?{query}", kind="models of a team")
 
-    def register_version(c: httpx.Client, rng: random.Random, i: int) -> httpx.Response:
+    def register_version(rng: random.Random, i: int) -> Call:
         team, name = cairn_model(rng.randrange(models))
         body = {
             "model": f"{team}/{name}",
@@ -405,7 +372,7 @@ def cairn_requests(models: int, per_model: int) -> dict[str, Request]:
             "digest": digest_of("api-load", i),
             "tags": tags(i),
         }
-        return c.post("/api/v1/versions", json=body)
+        return Call("POST", "/api/v1/versions", body)
 
     return {
         "get-version": get_version,
@@ -465,22 +432,23 @@ def mlflow_tags(i: int) -> list[dict[str, str]]:
 
 
 def mlflow_requests(models: int, per_model: int) -> dict[str, Request]:
-    def get_version(c: httpx.Client, rng: random.Random, _: int) -> httpx.Response:
+    def get_version(rng: random.Random, _: int) -> Call:
         name, version = mlflow_model(rng.randrange(models)), rng.randint(1, per_model)
-        return c.get(f"{MLFLOW_API}/model-versions/get", params={"name": name, "version": version})
+        query = urlencode({"name": name, "version": version})
+        return Call("GET", f"{MLFLOW_API}/model-versions/get?{query}")
 
-    def list_versions(c: httpx.Client, rng: random.Random, _: int) -> httpx.Response:
+    def list_versions(rng: random.Random, _: int) -> Call:
         if rng.random() < 0.5:
             name = mlflow_model(rng.randrange(models))
-            params: dict[str, Any] = {"filter": f"name='{name}'", "max_results": PAGE}
-            path = f"{MLFLOW_API}/model-versions/search"
-            return labelled(c, "versions of a model", "GET", path, params=params)
+            query = urlencode({"filter": f"name='{name}'", "max_results": PAGE})
+            path = f"{MLFLOW_API}/model-versions/search?{query}"
+            return Call("GET", path, kind="versions of a model")
         team = f"team-{rng.randrange(TEAMS):02d}"
-        params = {"filter": f"name LIKE '{team}-%'", "max_results": PAGE}
-        path = f"{MLFLOW_API}/registered-models/search"
-        return labelled(c, "models of a team", "GET", path, params=params)
+        query = urlencode({"filter": f"name LIKE '{team}-%'", "max_results": PAGE})
+        path = f"{MLFLOW_API}/registered-models/search?{query}"
+        return Call("GET", path, kind="models of a team")
 
-    def register_version(c: httpx.Client, rng: random.Random, i: int) -> httpx.Response:
+    def register_version(rng: random.Random, i: int) -> Call:
         m = rng.randrange(models)
         team, name = cairn_model(m)
         body = {
@@ -488,7 +456,7 @@ def mlflow_requests(models: int, per_model: int) -> dict[str, Request]:
             "source": f"s3://bench-artifacts/{team}/{name}/load-{i}/model.pkl",
             "tags": mlflow_tags(i),
         }
-        return c.post(f"{MLFLOW_API}/model-versions/create", json=body)
+        return Call("POST", f"{MLFLOW_API}/model-versions/create", body)
 
     return {
         "get-version": get_version,
@@ -563,6 +531,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_at_start": os.getloadavg(),
         "cores": os.cpu_count(),
+        "load_generator": f"bench/_loadgen.py on {_loadgen.LOOP}",
         "settings": {
             k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "json"
         },
@@ -799,7 +768,9 @@ def main() -> None:
         default=2,
         help="also run get-version against Cairn with this many workers (0: skip)",
     )
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="concurrent clients: keep-alive connections"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per operation")
     parser.add_argument("--warmup", type=float, default=1.0, help="untimed seconds before each")
     parser.add_argument("--idle", type=float, default=3.0, help="idle seconds before memory")
