@@ -1,13 +1,18 @@
-"""What one server process holds: the registry, the token check and the access-log buffer."""
+"""What one server process holds: the registry, the token check, where blocking work runs and
+the access-log buffer."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import text
@@ -24,6 +29,10 @@ from cairn.store import tables as t
 #: registry's write lock on SQLite.
 _FLUSH_EVERY = 200
 _FLUSH_AFTER_S = 1.0
+#: As many threads as anyio would lend: enough for writers queueing on the database lock.
+_BLOCKING_THREADS = 40
+_READS = frozenset({"GET", "HEAD"})
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +45,49 @@ class ServerContext:
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._flushed_at = time.monotonic()
+        self._blocking = ThreadPoolExecutor(_BLOCKING_THREADS, thread_name_prefix="cairn-blocking")
+        # A read on SQLite in WAL mode never waits for a writer, every read route is bounded by
+        # a page size, and Python work holds the GIL whichever thread does it: such a read
+        # runs on the event loop itself, sparing a thread hand-off that cost more than the read.
+        # Writes wait for SQLite's lock, and PostgreSQL's every call waits on the network:
+        # those run on threads.
+        self._inline_reads = self.root.store.dialect == "sqlite"
+        self._touching: set[str] = set()
 
     def close(self) -> None:
+        self._blocking.shutdown(wait=True)
         self.flush_access()
         self.root.close()
 
+    # -- where blocking work runs ------------------------------------------------------------------
+    async def run(self, method: str, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run an endpoint's (or the gate's) blocking work for a request of ``method``."""
+        if self._inline_reads and method in _READS:
+            return call(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._blocking, functools.partial(call, *args, **kwargs))
+
+    def record_token_use(self, token_id: str, touch: Callable[[], None]) -> None:
+        """Write a token's last use off the request's path, once however many requests ask."""
+        with self._lock:
+            if token_id in self._touching:
+                return
+            self._touching.add(token_id)
+
+        def write() -> None:
+            try:
+                touch()
+            except Exception:
+                log.exception("could not record the use of token %s", token_id)
+            finally:
+                with self._lock:
+                    self._touching.discard(token_id)
+
+        self._blocking.submit(write)
+
     # -- per request -----------------------------------------------------------------------------
     def authenticate(self, token: str) -> Principal:
-        return self.access.authenticate(token, datetime.now(UTC))
+        return self.access.authenticate(token, datetime.now(UTC), record_use=self.record_token_use)
 
     def access_for(self, request: Request) -> AccessService:
         principal: Principal = request.state.principal

@@ -11,9 +11,10 @@ token's secret is returned once and only its keyed hash is stored::
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
@@ -261,8 +262,19 @@ class AccessService(Service):
                 raise _missing(name)
             return q.tokens(conn, principal_id=row.id)
 
-    def authenticate(self, token_text: str, now: datetime | None = None) -> Principal:
-        """The principal a token speaks for; Unauthenticated("invalid token") otherwise."""
+    def authenticate(
+        self,
+        token_text: str,
+        now: datetime | None = None,
+        *,
+        record_use: Callable[[str, Callable[[], None]], None] | None = None,
+    ) -> Principal:
+        """The principal a token speaks for; Unauthenticated("invalid token") otherwise.
+
+        The token's last use is written at most once a minute, at once or, given ``record_use``,
+        by handing ``record_use`` the token id and that write: a server reading on its event
+        loop must not wait there for the write lock.
+        """
         now = now or self.store.clock()
         try:
             token_id, secret = parse_token(token_text)
@@ -277,7 +289,11 @@ class AccessService(Service):
                 raise Unauthenticated(INVALID_TOKEN, hint=_INVALID_HINT)
             teams = q.roles_of_one(conn, row.principal_id)
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-            self._touch(token_id, now)
+            touch = functools.partial(self._touch, token_id, now)
+            if record_use is None:
+                touch()
+            else:
+                record_use(token_id, touch)
         return _as_principal(row.principal, row.registry_role, teams)
 
     def _touch(self, token_id: str, now: datetime) -> None:

@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from cairn.core.access import Action
 from cairn.core.entities import AccessRecord, IssuedToken, PrincipalInfo, TokenInfo
 from cairn.server.routes.catalog import Limit, Team
+from cairn.server.routing import CairnRoute
 from cairn.server.security import path_team, requires
 from cairn.services.access import AccessService
 
-router = APIRouter(tags=["access"])
+router = APIRouter(tags=["access"], route_class=CairnRoute)
 
 PrincipalName = Annotated[
     str,

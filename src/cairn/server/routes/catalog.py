@@ -12,10 +12,11 @@ from cairn.core import specs as s
 from cairn.core.access import Action
 from cairn.core.names import NAME_PATTERN, Kind
 from cairn.server.routes import IfMatch, Reg, tagged
+from cairn.server.routing import CairnRoute
 from cairn.server.security import Facts, body_ref, namespace, path_team, requires
 from cairn.server.settings import MAX_BATCH
 
-router = APIRouter()
+router = APIRouter(route_class=CairnRoute)
 
 Team = Annotated[str, Path(json_schema_extra={"pattern": NAME_PATTERN}, max_length=63)]
 Name = Annotated[str, Path(json_schema_extra={"pattern": NAME_PATTERN}, max_length=63)]

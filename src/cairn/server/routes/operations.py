@@ -13,9 +13,10 @@ from cairn.core.access import Action
 from cairn.core.names import NAME_PATTERN, Kind
 from cairn.server.routes import IfMatch, Reg, tagged
 from cairn.server.routes.catalog import Limit, Name, Team, TeamFilter, _set
+from cairn.server.routing import CairnRoute
 from cairn.server.security import Facts, body_ref, namespace, path_team, requires
 
-router = APIRouter()
+router = APIRouter(route_class=CairnRoute)
 
 Environment = Annotated[str, Path(json_schema_extra={"pattern": NAME_PATTERN}, max_length=63)]
 DeploymentId = Annotated[str, Path(pattern=r"^(deployment:)?[0-9a-f-]{36}$")]

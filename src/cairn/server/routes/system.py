@@ -13,10 +13,11 @@ from cairn.core import specs as s
 from cairn.core.access import Action
 from cairn.server.routes import Reg
 from cairn.server.routes.catalog import Limit, _set
+from cairn.server.routing import CairnRoute
 from cairn.server.security import public, requires
 
-router = APIRouter()
-probes = APIRouter()
+router = APIRouter(route_class=CairnRoute)
+probes = APIRouter(route_class=CairnRoute)
 
 SchemaName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,98}[a-z0-9]$")]
 
