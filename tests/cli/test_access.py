@@ -129,6 +129,25 @@ def test_audit_lists_the_access_log(seeded: Cli, embedded: LocalRegistry) -> Non
     assert "(anonymous)" in seeded("audit").stdout
 
 
+def test_admin_prunes_old_access_records(seeded: Cli, embedded: LocalRegistry) -> None:
+    old = datetime.now(UTC) - timedelta(days=400)
+    embedded.access_service().record_access(
+        [
+            {"at": old, "principal": "user:alice", "method": "GET", "path": "/api/v1/models",
+             "action": "read", "outcome": "allowed", "status": 200},
+        ]
+    )  # fmt: skip
+    done = seeded("admin", "prune-access", "--older-than", "52w")
+    assert done.code == 0, done.stderr
+    assert "1 access records" in done.stdout
+    assert seeded("audit", "--json").json() == []
+    assert seeded("admin", "prune-access", "--older-than", "90d", "--json").json()["deleted"] == 0
+    for bad in ("12h", "forever", "0d"):
+        refused = seeded("admin", "prune-access", "--older-than", bad)
+        assert refused.code == 2, bad
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [

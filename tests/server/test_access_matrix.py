@@ -221,6 +221,9 @@ TABLE: dict[tuple[str, str], Sample] = {
         "fraud admin", f"{API}/teams/fraud/roles/{SUBJECT}"
     ),
     ("GET", f"{API}/audit"): Sample("auditor", f"{API}/audit?outcome=denied"),
+    ("POST", f"{API}/audit/prune"): Sample(
+        "registry admin", f"{API}/audit/prune", {"older_than_seconds": 90 * 86400}
+    ),
 }
 
 # Who each requirement lets in, written out by hand.

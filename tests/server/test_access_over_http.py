@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from cairn.client import HttpRegistry
 from cairn.client.access import HttpAccess
 from cairn.core.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
-from tests.live import served_registry
+from cairn.local import LocalRegistry
+from cairn.server.settings import ServerSettings
+from tests.live import live_server, served_registry
 
 
 @pytest.fixture
@@ -52,6 +55,8 @@ def _manage(client: Callable[[str], HttpRegistry], admin_token: str) -> None:
         lead.create_principal("user:someone")
     with pytest.raises(PermissionDenied):
         lead.access_log()
+    with pytest.raises(PermissionDenied):
+        lead.prune_access_log(timedelta(days=90))
 
     ci_registry = client(ci_token)
     ci = HttpAccess(ci_registry)
@@ -72,7 +77,34 @@ def _manage(client: Callable[[str], HttpRegistry], admin_token: str) -> None:
     assert {r.principal for r in records} == {"service:ci"}
     denied = admin.access_log(outcome="denied")
     assert any(r.principal == "service:ci" and r.status == 403 for r in denied)
+    # Nothing is 90 days old yet; a retention under a day is refused before anything goes.
+    assert admin.prune_access_log(timedelta(days=90)).deleted == 0
+    with pytest.raises(ValidationFailed):
+        admin.prune_access_log(timedelta(hours=1))
+    assert admin.access_log(principal="service:ci") == records
     with pytest.raises(ValidationFailed):
         admin.bootstrap("user:another")
     with pytest.raises(NotFound):
         admin.get_principal("user:nobody")
+
+
+def test_a_server_with_a_retention_prunes_the_access_log(tmp_path: Path) -> None:
+    home = tmp_path / "registry"
+    with LocalRegistry.open(str(home), actor="user:setup") as local:
+        access = local.access_service(home)
+        old = {"method": "GET", "path": "/api/v1/teams", "outcome": "allowed", "status": 200}
+        access.record_access(
+            [
+                {**old, "at": datetime.now(UTC) - timedelta(days=40)},
+                {**old, "at": datetime.now(UTC) - timedelta(days=2)},
+            ]
+        )
+    settings = ServerSettings(target=str(home), home=str(home), access_retention=timedelta(days=30))
+    with live_server(settings):
+        pass  # it prunes once on start, then hourly
+    with LocalRegistry.open(str(home), actor="user:check") as local:
+        kept = local.access_service(home).access_log()
+        pruned = local.history("registry:access-log")
+    assert [r.at.date() for r in kept] == [(datetime.now(UTC) - timedelta(days=2)).date()]
+    assert pruned[-1].actor == "service:cairn-server"
+    assert pruned[-1].payload["deleted"] == 1

@@ -11,6 +11,7 @@ from fastapi.routing import iter_route_contexts
 
 from cairn.local import LocalRegistry
 from cairn.server.app import create_app
+from cairn.server.routing import Work, work_of
 from cairn.server.security import policy_of
 from cairn.server.settings import ServerSettings
 from tests.live import served_registry
@@ -24,6 +25,22 @@ def test_every_route_is_dispatched_and_keeps_its_access_rule(tmp_path: Path) -> 
     for route in routes:
         # A plain function would go through anyio's thread pool, behind the context's back.
         assert inspect.iscoroutinefunction(route.endpoint), route.path
+    # A read that writes (the audit flushes the buffered access log) must not block the loop.
+    audit = next(r for r in routes if r.path == "/api/v1/audit")
+    assert work_of("GET", audit.endpoint) is Work.WRITE
+    # Work that may take seconds never runs on the event loop.
+    slow = {r.path for r in routes if work_of("POST", r.endpoint) is Work.SLOW}
+    assert slow == {
+        f"/api/v1/{path}"
+        for path in (
+            "log/check",
+            "admin/rebuild",
+            "versions/batch",
+            "versions/import",
+            "models/{team}/{name}/upgrade-facets",
+            "audit/prune",
+        )
+    }
     schema = app.openapi()
     assert "cairn_dispatch_request" not in str(schema)
 

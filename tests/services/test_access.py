@@ -274,6 +274,41 @@ def test_access_log_pages_newest_first_and_filters(
     assert registry.log_head().size == 2  # the two teams
 
 
+def test_pruning_deletes_old_access_records_and_says_so_in_the_event_log(
+    registry: LocalRegistry, access: AccessService
+) -> None:
+    now = registry.store.clock()
+    old = [
+        _record(n, "user:alice").model_copy(update={"at": now - timedelta(days=100)})
+        for n in range(3)
+    ]
+    recent = _record(9, "user:bob").model_copy(update={"at": now - timedelta(days=10)})
+    access.record_access([*old, recent])
+    head = registry.log_head().size
+
+    pruned = access.as_actor("user:root").prune_access_log(timedelta(days=90))
+
+    assert pruned.deleted == 3
+    assert [r.principal for r in access.access_log()] == ["user:bob"]
+    events = registry.history("registry:access-log")
+    assert registry.log_head().size == head + 1
+    assert events[-1].type == "access_log.pruned"
+    assert events[-1].actor == "user:root"
+    assert events[-1].payload["deleted"] == 3
+    # Nothing older left: nothing deleted, nothing written to the event log.
+    assert access.prune_access_log(timedelta(days=90)).deleted == 0
+    assert registry.log_head().size == head + 1
+    # The log still checks out and a rebuild still matches.
+    assert registry.check_log().ok
+    registry.rebuild()
+
+
+def test_pruning_keeps_at_least_a_day(access: AccessService) -> None:
+    with pytest.raises(ValidationFailed, match="cannot be pruned") as caught:
+        access.prune_access_log(timedelta(hours=23))
+    assert caught.value.details["field"] == "older_than"
+
+
 def test_a_bad_record_fails_the_batch_cleanly(access: AccessService) -> None:
     with pytest.raises(ValidationFailed, match="outcome"):
         access.record_access([_record(1, None), {**_record(2, None).model_dump(), "outcome": "?"}])

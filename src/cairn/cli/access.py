@@ -14,7 +14,6 @@ warnings go to stderr.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ import typer
 from cairn.cli import options as o
 from cairn.cli import output as out
 from cairn.cli.context import SETTINGS, actor, home, secret_key, target
+from cairn.core.durations import parse_span
 
 if TYPE_CHECKING:
     from cairn.client.access import HttpAccess
@@ -44,26 +44,12 @@ ExpiresIn = Annotated[
     typer.Option("--expires-in", help="Lifetime such as 90d, 12h, 30m, 2w, or 'never'."),
 ]
 
-_DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
 
 def parse_duration(text: str) -> timedelta | None:
     """``90d`` -> 90 days; ``never`` -> None (the token does not expire)."""
-    text = text.strip().lower()
-    if text == "never":
+    if text.strip().lower() == "never":
         return None
-    found = _DURATION.match(text)
-    if not found or int(found[1]) == 0:
-        from cairn.core.errors import ValidationFailed
-
-        raise ValidationFailed(
-            f"--expires-in {text!r} is not a lifetime",
-            field="expires-in",
-            rule="duration",
-            hint="a positive number and a unit: 30m, 12h, 90d, 2w; or 'never'",
-        )
-    return timedelta(**{_UNITS[found[2]]: int(found[1])})
+    return parse_span(text, field="--expires-in", hint="; or 'never'")
 
 
 @contextmanager
@@ -268,6 +254,26 @@ def revoke_token(
     with open_access() as access:
         info = access.revoke_token(token)
     out.done(f"token {info.id} of {info.principal} revoked at {out.text(info.revoked_at)}")
+
+
+def prune_access(
+    older_than: Annotated[
+        str,
+        typer.Option("--older-than", help="Delete records older than this: 90d, 26w (≥ 1 day)."),
+    ],
+    as_json: o.Json = False,
+) -> None:
+    """Delete old records from the access log (registry admins); the event log records it."""
+    span = parse_span(older_than, field="--older-than")
+    with open_access() as access:
+        pruned = access.prune_access_log(span)
+    out.emit(
+        pruned,
+        as_json,
+        lambda: out.done(
+            f"{pruned.deleted} access records from before {out.text(pruned.before)} deleted"
+        ),
+    )
 
 
 def audit(

@@ -23,13 +23,24 @@ def serve(
             help="Let requests without a token act as an admin. For a demo on a laptop only.",
         ),
     ] = False,
+    access_log_retention: Annotated[
+        str | None,
+        typer.Option(
+            "--access-log-retention",
+            help="Prune access records older than this (90d, 26w; at least 1d), hourly. "
+            "Default: keep them all.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the registry over HTTP: the REST API under /api/v1, its OpenAPI document at
     /api/v1/openapi.json, probes at /healthz and /readyz, Prometheus metrics at /metrics."""
     import os
 
+    from cairn.core.durations import parse_span
     from cairn.core.errors import ValidationFailed
     from cairn.server import serving
+    from cairn.server.app import RETENTION_ENV
+    from cairn.services.access import MIN_ACCESS_RETENTION
 
     registry = target()
     if registry.startswith(("http://", "https://")):
@@ -42,6 +53,18 @@ def serve(
     os.environ["CAIRN_REGISTRY"] = registry
     os.environ["CAIRN_HOME"] = home()
     os.environ["CAIRN_INSECURE_OPEN"] = "1" if insecure_open else "0"
+    if access_log_retention is not None:
+        span = parse_span(access_log_retention, field="--access-log-retention")
+        if span < MIN_ACCESS_RETENTION:
+            raise ValidationFailed(
+                f"--access-log-retention {access_log_retention} is shorter than a day",
+                field="access-log-retention",
+                rule="minimum",
+                hint="keep at least a day of access records, e.g. 90d",
+            )
+        os.environ[RETENTION_ENV] = access_log_retention
+    else:
+        os.environ.pop(RETENTION_ENV, None)
     if insecure_open:
         out.console(stderr=True).print(
             "warning: --insecure-open: anyone who can reach this port can change the registry"

@@ -12,7 +12,7 @@ from typing import Any
 
 from cairn.client.http import HttpRegistry, _segment
 from cairn.core import errors
-from cairn.core.entities import AccessRecord, IssuedToken, PrincipalInfo, TokenInfo
+from cairn.core.entities import AccessPruned, AccessRecord, IssuedToken, PrincipalInfo, TokenInfo
 from cairn.core.tokens import PREFIX
 
 
@@ -105,6 +105,11 @@ class HttpAccess:
             return self._api._many(TokenInfo, "/tokens")
         except errors.PermissionDenied:
             return self._api._many(TokenInfo, "/me/tokens")
+
+    def prune_access_log(self, older_than: timedelta) -> AccessPruned:
+        """Delete the server's access records older than ``older_than`` (registry admins)."""
+        body = {"older_than_seconds": int(older_than.total_seconds())}
+        return self._api._one(AccessPruned, "POST", "/audit/prune", json=body)
 
     def access_log(
         self,

@@ -298,6 +298,15 @@ class IssuedToken(TokenInfo):
     token: str = Field(repr=False)
 
 
+class AccessPruned(BaseModel):
+    """What pruning the access log removed: every record from before ``before``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    before: datetime
+    deleted: int
+
+
 class AccessRecord(BaseModel):
     """One request as the server saw it, and what it was told (the access log)."""
 

@@ -48,6 +48,9 @@ class EventType(StrEnum):
     # never carry the secret or its hash.
     TOKEN_ISSUED = "token.issued"  # noqa: S105  (an event name, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105  (an event name, not a secret)
+    # The access log is kept apart from the event log and may be pruned; that it was, by whom
+    # and up to when, is on the record.
+    ACCESS_LOG_PRUNED = "access_log.pruned"
 
 
 #: Payload schema version of every event type; bump one when its payload changes shape.

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 import cairn
+from cairn.core.durations import parse_span
 from cairn.server import problems
 from cairn.server.context import ServerContext
 from cairn.server.middleware import RequestGuard
@@ -23,6 +24,7 @@ from cairn.server.settings import ServerSettings
 from cairn.store.keys import SECRET_KEY_ENV
 
 API = "/api/v1"
+RETENTION_ENV = "CAIRN_ACCESS_LOG_RETENTION"
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -70,11 +72,13 @@ def _document_problems(app: FastAPI) -> None:
 def from_environment() -> FastAPI:
     """The app for ``uvicorn --factory``: settings from ``CAIRN_*`` variables."""
     home = os.environ.get("CAIRN_HOME", ".cairn")
+    retention = os.environ.get(RETENTION_ENV)
     return create_app(
         ServerSettings(
             target=os.environ.get("CAIRN_REGISTRY") or home,
             home=home,
             insecure_open=os.environ.get("CAIRN_INSECURE_OPEN") == "1",
             secret_key=os.environ.get(SECRET_KEY_ENV) or None,
+            access_retention=parse_span(retention, field=RETENTION_ENV) if retention else None,
         )
     )

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from sqlalchemy import text
 from cairn.core.access import Principal
 from cairn.core.errors import CairnError
 from cairn.local import LocalRegistry
+from cairn.server.routing import Work
 from cairn.server.settings import ServerSettings
 from cairn.services.access import AccessService
 from cairn.store import reads
@@ -29,9 +30,10 @@ from cairn.store import tables as t
 #: registry's write lock on SQLite.
 _FLUSH_EVERY = 200
 _FLUSH_AFTER_S = 1.0
+#: How often a server with an access-log retention prunes (and once at start).
+_PRUNE_EVERY_S = 3600.0
 #: As many threads as anyio would lend: enough for writers queueing on the database lock.
 _BLOCKING_THREADS = 40
-_READS = frozenset({"GET", "HEAD"})
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
@@ -46,24 +48,42 @@ class ServerContext:
         self._lock = threading.Lock()
         self._flushed_at = time.monotonic()
         self._blocking = ThreadPoolExecutor(_BLOCKING_THREADS, thread_name_prefix="cairn-blocking")
-        # A read on SQLite in WAL mode never waits for a writer, every read route is bounded by
-        # a page size, and Python work holds the GIL whichever thread does it: such a read
-        # runs on the event loop itself, sparing a thread hand-off that cost more than the read.
-        # Writes wait for SQLite's lock, and PostgreSQL's every call waits on the network:
-        # those run on threads.
-        self._inline_reads = self.root.store.dialect == "sqlite"
+        # SQLite: a read in WAL mode never waits for a writer, and a write that finds no
+        # other writer of this process under way waits for nobody (unless another process
+        # holds the database, for milliseconds): both run on the event loop itself, sparing
+        # a thread hand-off that cost more than the read and a third of a registration.
+        # Python work holds the GIL whichever thread does it. Slow work, writes that would
+        # queue, and every PostgreSQL call (each waits on the network) run on threads.
+        self._inline = self.root.store.dialect == "sqlite"
         self._touching: set[str] = set()
+        self._stopping = threading.Event()
+        self._retention: threading.Thread | None = None
+        if settings.access_retention is not None:
+            self._retention = threading.Thread(
+                target=self._retain,
+                args=(settings.access_retention,),
+                name="cairn-retention",
+                daemon=True,
+            )
+            self._retention.start()
 
     def close(self) -> None:
+        self._stopping.set()
+        if self._retention is not None:
+            self._retention.join()  # a pruning under way finishes first
         self._blocking.shutdown(wait=True)
         self.flush_access()
         self.root.close()
 
     # -- where blocking work runs ------------------------------------------------------------------
-    async def run(self, method: str, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run an endpoint's (or the gate's) blocking work for a request of ``method``."""
-        if self._inline_reads and method in _READS:
+    async def run(self, work: Work, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run the blocking ``work`` of an endpoint (or of the gate) where it costs least."""
+        if self._inline and work is Work.READ:
             return call(*args, **kwargs)
+        if self._inline and work is Work.WRITE:
+            with self.root.store.writer_if_free() as mine:
+                if mine:
+                    return call(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._blocking, functools.partial(call, *args, **kwargs))
 
@@ -119,6 +139,17 @@ class ServerContext:
             )
         if due:
             threading.Thread(target=self.flush_access, daemon=True).start()
+
+    def _retain(self, retention: timedelta) -> None:
+        pruner = self.access.as_actor("service:cairn-server")
+        while not self._stopping.is_set():
+            try:
+                pruned = pruner.prune_access_log(retention)
+                if pruned.deleted:
+                    log.info("pruned %d access records before %s", pruned.deleted, pruned.before)
+            except CairnError:
+                log.exception("could not prune the access log")
+            self._stopping.wait(_PRUNE_EVERY_S)
 
     def flush_access(self) -> None:
         with self._lock:

@@ -2,10 +2,12 @@
 
 FastAPI runs a plain ``def`` endpoint through anyio's thread pool. On a 2-core machine that
 hand-off (a capacity limiter, a thread wake-up, the GIL passed back and forth) cost more CPU
-than reading a version. :class:`CairnRoute` wraps each plain endpoint in a coroutine that asks
-the process's :class:`~cairn.server.context.ServerContext` to run it: inline on the event loop
-where that cannot stall it (bounded reads on SQLite), on the context's own executor otherwise.
-Endpoints stay plain functions, so they read as what they are: calls into the registry.
+than reading a version, and a third of a registration. :class:`CairnRoute` wraps each plain
+endpoint in a coroutine that asks the process's :class:`~cairn.server.context.ServerContext`
+to run it, inline on the event loop or on a thread, by the :class:`Work` it does: a GET is
+a read unless declared otherwise (:func:`writes`), any other method a short write, and
+endpoints that may run for seconds say so (:func:`slow`). Endpoints stay plain functions, so
+they read as what they are: calls into the registry.
 """
 
 from __future__ import annotations
@@ -13,13 +15,39 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.routing import APIRoute
 
 #: The keyword the wrapper asks FastAPI for when the endpoint takes no request of its own.
 _REQUEST = "cairn_dispatch_request"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_READS = frozenset({"GET", "HEAD"})
+
+
+class Work(StrEnum):
+    READ = "read"  # bounded, writes nothing
+    WRITE = "write"  # a short write
+    SLOW = "slow"  # may take seconds: never on the event loop
+
+
+def writes(endpoint: Endpoint) -> Endpoint:
+    """Declare that a GET endpoint writes too (the audit flushes buffered records first)."""
+    endpoint.__cairn_work__ = Work.WRITE  # type: ignore[attr-defined]
+    return endpoint
+
+
+def slow(endpoint: Endpoint) -> Endpoint:
+    """Declare an endpoint whose work may take seconds (a rebuild, a batch of 1,000)."""
+    endpoint.__cairn_work__ = Work.SLOW  # type: ignore[attr-defined]
+    return endpoint
+
+
+def work_of(method: str, endpoint: Callable[..., Any] | None = None) -> Work:
+    declared: Work | None = getattr(endpoint, "__cairn_work__", None)
+    return declared or (Work.READ if method in _READS else Work.WRITE)
 
 
 def dispatched(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,7 +61,8 @@ def dispatched(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)  # keeps the access declaration (__cairn_policy__) and the docs
     async def run(**values: Any) -> Any:
         request: Request = values[own] if own else values.pop(_REQUEST)
-        return await request.app.state.cairn.run(request.method, endpoint, **values)
+        work = work_of(request.method, endpoint)
+        return await request.app.state.cairn.run(work, endpoint, **values)
 
     if own is None:
         if _REQUEST in signature.parameters:

@@ -25,6 +25,7 @@ from fastapi import Request
 from cairn.core.access import Action, Principal, RegistryRole, allowed
 from cairn.core.errors import CairnError, PermissionDenied, Unauthenticated, ValidationFailed
 from cairn.core.names import Kind, parse_ref
+from cairn.server.routing import Work
 
 ANONYMOUS_OPEN = Principal("user:anonymous", registry_role=RegistryRole.ADMIN)
 
@@ -123,7 +124,7 @@ async def guard(request: Request) -> None:
         facts = Facts(
             dict(request.path_params), dict(request.query_params), await _body(request), request
         )
-        team = await server.run(request.method, declared.team, facts)
+        team = await server.run(Work.READ, declared.team, facts)
     state.team = team
     principal = _require(principal)
     teams = team if isinstance(team, list) else [team]
@@ -151,7 +152,7 @@ async def _principal(request: Request, server: Any) -> Principal | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
     # A token check is a read, wherever the request it guards goes.
-    principal: Principal = await server.run("GET", server.authenticate, token.strip())
+    principal: Principal = await server.run(Work.READ, server.authenticate, token.strip())
     return principal
 
 

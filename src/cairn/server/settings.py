@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 #: Largest request body accepted; a registration with rich metadata is a few kilobytes.
 MAX_BODY_BYTES = 1_000_000
@@ -18,3 +19,4 @@ class ServerSettings:
     open_reads: bool = True  # every authenticated principal may read the catalogue
     max_body_bytes: int = MAX_BODY_BYTES
     secret_key: str | None = None  # hex token-hash key; default: the key file (store.keys)
+    access_retention: timedelta | None = None  # prune older access records hourly; None: keep

@@ -22,7 +22,14 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
 
 from cairn.core.access import Principal, RegistryRole, Role
-from cairn.core.entities import AccessRecord, IssuedToken, Outcome, PrincipalInfo, TokenInfo
+from cairn.core.entities import (
+    AccessPruned,
+    AccessRecord,
+    IssuedToken,
+    Outcome,
+    PrincipalInfo,
+    TokenInfo,
+)
 from cairn.core.errors import (
     Conflict,
     NotFound,
@@ -30,7 +37,7 @@ from cairn.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from cairn.core.events import EventDraft, EventType
+from cairn.core.events import EventDraft, EventType, format_time
 from cairn.core.names import canonical_name
 from cairn.core.tokens import PREFIX, new_token, parse_token, token_hash
 from cairn.services.base import MAX_SEQUENCE, Service, new_id, page_cursor, page_size
@@ -44,6 +51,11 @@ logger = logging.getLogger(__name__)
 KINDS = ("user", "service")
 #: Token use is written back at most this often: authentication is a read on the hot path.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+#: Pruning never reaches the last day of access records.
+MIN_ACCESS_RETENTION = timedelta(days=1)
+_PRUNE_BATCH = 10_000
+#: The event log subject of prunings: ``cairn history registry:access-log`` lists them.
+ACCESS_LOG_SUBJECT = "registry:access-log"
 #: One message for every token that does not authenticate, so none tells an id exists.
 INVALID_TOKEN = "invalid token"  # noqa: S105  (a message, not a secret)
 _INVALID_HINT = "the token is unknown, revoked or expired, or its holder is disabled"
@@ -335,6 +347,35 @@ class AccessService(Service):
             return q.access_page(
                 conn, principal=principal, outcome=outcome, limit=page_size(limit), after=after
             )
+
+    def prune_access_log(self, older_than: timedelta) -> AccessPruned:
+        """Delete access records older than ``older_than``; the event log records each pruning
+        that deleted any (a server pruning hourly finds nothing most times).
+
+        Deleted in batches, each its own short transaction, so a server keeps serving (and
+        writing) while months of records go. At least a day is kept: pruning cannot hide
+        what was just done.
+        """
+        if older_than < MIN_ACCESS_RETENTION:
+            raise ValidationFailed(
+                f"access records younger than {MIN_ACCESS_RETENTION.days} day cannot be pruned",
+                field="older_than",
+                rule="minimum",
+                hint="keep at least a day, e.g. 90d",
+            )
+        before = self.store.clock() - older_than
+        deleted = 0
+        while True:
+            with self.store.write_unlogged() as conn:
+                batch = q.prune_access(conn, before, _PRUNE_BATCH)
+            deleted += batch
+            if batch < _PRUNE_BATCH:
+                break
+        if deleted:
+            payload = {"before": format_time(before), "deleted": deleted}
+            with self.store.write(self.actor) as tx:
+                tx.emit(EventDraft(EventType.ACCESS_LOG_PRUNED, ACCESS_LOG_SUBJECT, payload))
+        return AccessPruned(before=before, deleted=deleted)
 
     # -- inside a transaction --------------------------------------------------------------
     def _create(self, tx: Tx, name: str, display_name: str | None) -> str:

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, String, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from cairn.core.entities import AccessRecord, PrincipalInfo, TokenInfo
 from cairn.store import tables as t
@@ -146,6 +157,14 @@ def append_access(conn: Connection, records: Sequence[AccessRecord]) -> None:
         # Not driver.insert_rows: that binds every column, and an explicit NULL id would
         # defeat PostgreSQL's sequence.
         conn.execute(insert(t.access_log), rows)
+
+
+def prune_access(conn: Connection, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` of the oldest records from before ``before``; how many went."""
+    log = t.access_log.c
+    oldest = select(log.id).where(log.at < before).order_by(log.at).limit(limit)
+    deleted = conn.execute(delete(t.access_log).where(log.id.in_(oldest.scalar_subquery())))
+    return int(deleted.rowcount)
 
 
 def access_page(

@@ -241,6 +241,12 @@ def _role_revoked(conn: Connection, payload: dict[str, Any], actor: str, at: dat
     )
 
 
+def _outside_read_tables(
+    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
+) -> None:
+    """Pruning the access log changes no read table: the access log is not a projection."""
+
+
 def _credentials_only(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
     """Token events change no read table: the token row is written beside the event.
 
@@ -281,6 +287,7 @@ HANDLERS: dict[str, Handler] = {
     EventType.PRINCIPAL_UPDATED: _update(t.principals),
     EventType.ROLE_GRANTED: _role_granted,
     EventType.ROLE_REVOKED: _role_revoked,
+    EventType.ACCESS_LOG_PRUNED: _outside_read_tables,
     EventType.TOKEN_ISSUED: _credentials_only,
     EventType.TOKEN_REVOKED: _credentials_only,
 }

@@ -1,7 +1,8 @@
 """Principals, team roles, API tokens and the access log, over HTTP.
 
 ``/me`` is the caller's own: who it is and its tokens. Everything about other principals is
-for registry admins, team roles for the team's admins, the access log for auditors. Only
+for registry admins, team roles for the team's admins, the access log for auditors (pruning it
+for registry admins). Only
 ``cairn admin bootstrap`` has no route: the first admin is made on the server's machine.
 """
 
@@ -14,11 +15,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from cairn.core.access import Action
-from cairn.core.entities import AccessRecord, IssuedToken, PrincipalInfo, TokenInfo
+from cairn.core.entities import AccessPruned, AccessRecord, IssuedToken, PrincipalInfo, TokenInfo
 from cairn.server.routes.catalog import Limit, Team
-from cairn.server.routing import CairnRoute
+from cairn.server.routing import CairnRoute, slow, writes
 from cairn.server.security import path_team, requires
-from cairn.services.access import AccessService
+from cairn.services.access import MIN_ACCESS_RETENTION, AccessService
 
 router = APIRouter(tags=["access"], route_class=CairnRoute)
 
@@ -170,9 +171,26 @@ def revoke_role(team: Team, name: PrincipalName, access: Access) -> PrincipalInf
     return access.revoke_role(name, team)
 
 
-# -- the access log (auditors) ---------------------------------------------------------------------
+# -- the access log (auditors read it, registry admins prune it) -----------------------------------
+class Pruning(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    older_than_seconds: int = Field(
+        ge=int(MIN_ACCESS_RETENTION.total_seconds()), le=100 * 365 * 86400
+    )
+
+
+@router.post("/audit/prune", response_model=AccessPruned)
+@requires(Action.REGISTRY_ADMIN)
+@slow
+def prune_access_log(request: Request, body: Pruning, access: Access) -> AccessPruned:
+    request.app.state.cairn.flush_access()  # buffered records are pruned like the rest
+    return access.prune_access_log(timedelta(seconds=body.older_than_seconds))
+
+
 @router.get("/audit", response_model=list[AccessRecord])
 @requires(Action.AUDIT)
+@writes  # it flushes the buffered access records first
 def audit(
     request: Request,
     access: Access,

@@ -12,7 +12,7 @@ from cairn.core import specs as s
 from cairn.core.access import Action
 from cairn.core.names import NAME_PATTERN, Kind
 from cairn.server.routes import IfMatch, Reg, tagged
-from cairn.server.routing import CairnRoute
+from cairn.server.routing import CairnRoute, slow
 from cairn.server.security import Facts, body_ref, namespace, path_team, requires
 from cairn.server.settings import MAX_BATCH
 
@@ -104,6 +104,7 @@ def update_model(
 
 @router.post("/models/{team}/{name}/upgrade-facets", response_model=list[str], tags=["models"])
 @requires(Action.WRITE, path_team)
+@slow
 def upgrade_model_facets(team: Team, name: Name, reg: Reg) -> list[str]:
     return reg.upgrade_facets(f"{team}/{name}")
 
@@ -119,6 +120,7 @@ def register_version(spec: s.VersionSpec, reg: Reg) -> e.ModelVersion:
     "/versions/batch", status_code=201, response_model=list[e.ModelVersion], tags=["versions"]
 )
 @requires(Action.WRITE, _batch_teams)
+@slow
 def register_versions(
     specs: Annotated[list[s.VersionSpec], Body(max_length=MAX_BATCH)], reg: Reg
 ) -> list[e.ModelVersion]:
@@ -127,6 +129,7 @@ def register_versions(
 
 @router.post("/versions/import", response_model=e.ImportReport, tags=["versions"])
 @requires(Action.WRITE, _batch_teams)
+@slow
 def import_versions(
     # Validated record by record by the import, so that an error names the record.
     specs: Annotated[list[dict[str, JsonValue]], Body(max_length=MAX_BATCH)],

@@ -13,7 +13,7 @@ from cairn.core import specs as s
 from cairn.core.access import Action
 from cairn.server.routes import Reg
 from cairn.server.routes.catalog import Limit, _set
-from cairn.server.routing import CairnRoute
+from cairn.server.routing import CairnRoute, slow
 from cairn.server.security import public, requires
 
 router = APIRouter(route_class=CairnRoute)
@@ -70,12 +70,14 @@ def log_head(reg: Reg) -> e.LogHead:
 
 @router.post("/log/check", response_model=e.LogReport, tags=["log"])
 @requires(Action.AUDIT)
+@slow
 def check_log(reg: Reg) -> e.LogReport:
     return reg.check_log()
 
 
 @router.post("/admin/rebuild", response_model=e.RebuildReport, tags=["admin"])
 @requires(Action.REGISTRY_ADMIN)
+@slow
 def rebuild(reg: Reg) -> e.RebuildReport:
     return reg.rebuild()
 
