@@ -292,13 +292,16 @@ def version_fields(
 MAX_IMPORT_BATCH = 100_000
 
 
+def within(value: int, low: int, high: int, *, what: str, field: str, hint: str) -> int:
+    """``value`` if ``low <= value <= high``; else ValidationFailed (rule ``range``)."""
+    if not low <= value <= high:
+        raise ValidationFailed(
+            f"{what} {value} is out of range", field=field, rule="range", hint=hint
+        )
+    return value
+
+
 def import_batch_size(size: int) -> int:
     """``size`` if it is a usable import batch size; ValidationFailed otherwise."""
-    if not 1 <= size <= MAX_IMPORT_BATCH:
-        raise ValidationFailed(
-            f"batch size {size} is out of range",
-            field="batch_size",
-            rule="range",
-            hint=f"1..{MAX_IMPORT_BATCH}",
-        )
-    return size
+    hint = f"1..{MAX_IMPORT_BATCH}"
+    return within(size, 1, MAX_IMPORT_BATCH, what="batch size", field="batch_size", hint=hint)

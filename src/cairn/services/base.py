@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 
 from cairn.core.errors import NotFound, ValidationFailed
 from cairn.core.names import MAX_VERSION, Kind, parse_ref
+from cairn.core.specs import within
 from cairn.store import tables as t
 from cairn.store.uow import Store, Tx
 
@@ -64,14 +65,8 @@ MAX_SEQUENCE = 2**63 - 1
 
 def page_cursor(after: int, maximum: int = MAX_VERSION) -> int:
     """A page cursor over numbers (versions by default): the last one seen, 0 to begin."""
-    if not 0 <= after <= maximum:
-        raise ValidationFailed(
-            f"after {after} is out of range",
-            field="after",
-            rule="range",
-            hint=f"0 for the first page, else the last number seen (at most {maximum})",
-        )
-    return after
+    hint = f"0 for the first page, else the last number seen (at most {maximum})"
+    return within(after, 0, maximum, what="after", field="after", hint=hint)
 
 
 class Service:
