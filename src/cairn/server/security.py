@@ -18,19 +18,18 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Request
 
 from cairn.core.access import Action, Principal, RegistryRole, allowed
 from cairn.core.errors import CairnError, PermissionDenied, Unauthenticated, ValidationFailed
 from cairn.core.names import Kind, parse_ref
-from cairn.server.routing import Work
+from cairn.server.routing import Endpoint, Work
 
 ANONYMOUS_OPEN = Principal("user:anonymous", registry_role=RegistryRole.ADMIN)
 
 TeamSource = Callable[["Facts"], str | list[str] | None]
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True, slots=True)
