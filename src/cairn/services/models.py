@@ -6,13 +6,10 @@ write transaction: no ``max()+1`` scan, no retry loop, no gaps.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from cairn.core.entities import EvaluationResult, ImportReport, Model, ModelVersion
-from cairn.core.errors import CairnError
 from cairn.core.events import EventDraft, EventType
 from cairn.core.metadata import Metric
 from cairn.core.names import Kind, canonical_name, parse_ref
@@ -22,9 +19,9 @@ from cairn.core.specs import (
     ModelSpec,
     VersionPatch,
     VersionSpec,
-    import_batch_size,
 )
 from cairn.services.base import Service, dataset_versions, new_id, page_cursor, page_size
+from cairn.services.importing import VersionImport
 from cairn.services.registration import Registration, evaluations, evaluations_payload
 from cairn.services.schemas import patch_payload, resolve_facets, upgraded
 from cairn.store import lookup, reads
@@ -103,51 +100,9 @@ class ModelService(Service):
         batch_size: int = 1000,
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
-        """Register a stream of versions, one transaction per batch of ``batch_size``.
-
-        Nothing is assembled for the caller per version, which is what makes this the fast
-        path for backfills. A failing record stops the import: its batch is not written,
-        earlier batches stay, and the error says which record failed and how many were
-        registered. Records with idempotency keys make a re-run resume where it stopped.
-        """
-        import_batch_size(batch_size)
-        tally = _Tally()
-        batch: list[VersionSpec] = []
-        try:
-            for spec in specs:  # a record that fails validation raises here
-                batch.append(spec)
-                if len(batch) == batch_size:
-                    self._import_batch(batch, tally, progress)
-                    batch = []
-            if batch:
-                self._import_batch(batch, tally, progress)
-        except CairnError as exc:
-            failed = tally.at if tally.at is not None else tally.records + len(batch)
-            raise _at_record(exc, failed, tally.registered) from None
-        return ImportReport(
-            records=tally.records,
-            registered=tally.registered,
-            unchanged=tally.records - tally.registered,
-            batches=tally.batches,
-        )
-
-    def _import_batch(
-        self, batch: list[VersionSpec], tally: _Tally, progress: Callable[[int], None] | None
-    ) -> None:
-        fresh = 0
-        with self.store.write(self.actor) as tx:
-            registration = Registration(tx)
-            registration.prefetch(spec.model for spec in batch)
-            for offset, spec in enumerate(batch):
-                tally.at = tally.records + offset
-                fresh += registration.record(spec)
-            tally.at = tally.records  # a failure at commit is the batch's, not one record's
-        tally.at = None
-        tally.records += len(batch)
-        tally.registered += fresh
-        tally.batches += 1
-        if progress is not None:
-            progress(len(batch))
+        """Register a stream of versions, one transaction per batch of ``batch_size``
+        (see :mod:`cairn.services.importing`)."""
+        return VersionImport(self.store, self.actor, batch_size, progress).run(specs)
 
     def get_version(self, raw: str) -> ModelVersion:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=True)
@@ -234,25 +189,3 @@ class ModelService(Service):
                 recorded_at=tx.at,
                 recorded_by=self.actor,
             )
-
-
-@dataclass(slots=True)
-class _Tally:
-    records: int = 0
-    registered: int = 0
-    batches: int = 0
-    at: int | None = None  # the record being registered, while a batch is in flight
-
-
-def _at_record(exc: CairnError, record: int, registered: int) -> CairnError:
-    """``exc`` as an import re-raises it: the same error, saying where the import stopped."""
-    again = copy.copy(exc)
-    again.message = f"record {record}: {exc.message} ({registered} versions registered before it)"
-    again.args = (again.message,)
-    again.details = {
-        **exc.details,
-        "record": record,
-        "registered": registered,
-        "problem": exc.message,
-    }
-    return again

@@ -120,6 +120,12 @@ class Registration:
         self.counters: dict[Ref, tuple[str, int]] = {}
         self.keyed: dict[tuple[str, str], _Keyed] = {}
 
+    def resume(self, previous: Registration) -> None:
+        """Number on from ``previous``, a registration this transaction cannot see (a batch
+        prepared before this one and not yet committed)."""
+        self.counters = dict(previous.counters)
+        self.keyed = dict(previous.keyed)
+
     def register(self, spec: VersionSpec) -> ModelVersion:
         """Register ``spec``; return the version as a read would (the existing one on a repeat)."""
         written = self._write(spec)

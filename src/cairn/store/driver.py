@@ -195,3 +195,25 @@ def execute_many(
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (absent keys are NULL; no Cairn table relies on column defaults)."""
     execute_many(conn, _insert(table), rows)
+
+
+#: A statement and the parameter rows to run it with, as the driver takes them.
+DriverBatch = tuple[str, list[Any]]
+
+
+def driver_batches(
+    dialect: Dialect, writes: Sequence[tuple[ClauseElement, Sequence[dict[str, Any]]]]
+) -> list[DriverBatch]:
+    """``(statement, rows)`` pairs compiled and converted for the driver, to run elsewhere
+    (another process's connection) exactly as :func:`execute_many` would run them here."""
+    out: list[DriverBatch] = []
+    for statement, rows in writes:
+        if rows:
+            prepared = prepare(statement, dialect)
+            out.append((prepared.sql, _parameters(prepared, rows)))
+    return out
+
+
+def inserting(table: Table) -> ClauseElement:
+    """The insert statement :func:`insert_rows` runs for ``table``."""
+    return _insert(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,21 +36,35 @@ def head(conn: Connection) -> LogHead:
     return LogHead(size=row.size, root_hash=row.root_hash, chain_hash=row.chain_hash)
 
 
-def append(
-    conn: Connection, drafts: Sequence[EventDraft], actor: str, at: datetime
-) -> list[dict[str, Any]]:
-    """Append ``drafts`` in order; return the stored rows."""
-    if not drafts:
-        return []
-    state = driver.execute(conn, _READ_HEAD)
-    assert state is not None, "the log_state row is created by the first migration"
-    size, encoded_frontier, chain_hex = state
-    frontier = Frontier.decode(size, encoded_frontier)
-    chain = bytes.fromhex(chain_hex)
+@dataclass(frozen=True, slots=True)
+class LogState:
+    """Where the log ends: its size, Merkle frontier and last chain hash."""
+
+    frontier: Frontier
+    chain: bytes
+
+    @property
+    def size(self) -> int:
+        return self.frontier.size
+
+
+def state(conn: Connection) -> LogState:
+    """The log's end as this transaction sees it."""
+    row = driver.execute(conn, _READ_HEAD)
+    assert row is not None, "the log_state row is created by the first migration"
+    size, encoded_frontier, chain_hex = row
+    return LogState(Frontier.decode(size, encoded_frontier), bytes.fromhex(chain_hex))
+
+
+def encode(
+    drafts: Sequence[EventDraft], actor: str, at: datetime, start: LogState
+) -> tuple[list[dict[str, Any]], LogState]:
+    """The event rows ``drafts`` become when appended after ``start``, and the log's new end."""
+    frontier, chain = start.frontier, start.chain
     rows = []
     when = format_time(at)
     for offset, draft in enumerate(drafts):
-        seq = size + 1 + offset
+        seq = start.size + 1 + offset
         payload = canonical_json(draft.payload)
         encoded = encode_event(
             seq, str(draft.type), draft.subject, actor, when, draft.schema_version, payload
@@ -71,17 +86,29 @@ def append(
                 "root_hash": frontier.root().hex(),
             }
         )
-    driver.insert_rows(conn, events, rows)
-    driver.execute(
-        conn,
-        _ADVANCE_HEAD,
-        {
-            "size": frontier.size,
-            "frontier": frontier.encode(),
-            "chain_hash": chain.hex(),
-            "root_hash": rows[-1]["root_hash"],
-        },
-    )
+    return rows, LogState(frontier, chain)
+
+
+def writes(rows: list[dict[str, Any]], end: LogState) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """The statements that store ``rows`` (from :func:`encode`) and advance the head to ``end``."""
+    head = {
+        "size": end.size,
+        "frontier": end.frontier.encode(),
+        "chain_hash": end.chain.hex(),
+        "root_hash": rows[-1]["root_hash"],
+    }
+    return [(driver.inserting(events), rows), (_ADVANCE_HEAD, [head])]
+
+
+def append(
+    conn: Connection, drafts: Sequence[EventDraft], actor: str, at: datetime
+) -> list[dict[str, Any]]:
+    """Append ``drafts`` in order; return the stored rows."""
+    if not drafts:
+        return []
+    rows, end = encode(drafts, actor, at, state(conn))
+    for statement, params in writes(rows, end):
+        driver.execute_many(conn, statement, params)
     return rows
 
 

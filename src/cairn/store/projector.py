@@ -13,10 +13,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, update
+from sqlalchemy.sql.expression import ClauseElement
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
-from cairn.store.driver import execute_many, insert_rows
+from cairn.store.driver import execute_many, insert_rows, inserting
 from cairn.store.types import UTCDateTime
 
 Handler = Callable[[Connection, dict[str, Any], str, datetime], None]
@@ -140,13 +141,14 @@ def _evaluation(
     insert_rows(conn, t.metrics, _metric_rows(version_id, ev))
 
 
-def project_versions(
-    conn: Connection, batch: Sequence[tuple[dict[str, Any], str, datetime]]
-) -> None:
-    """Apply many ``model_version.registered`` events with one ``executemany`` per table.
+Writes = list[tuple[ClauseElement, list[dict[str, Any]]]]
 
-    Registration is the hot path (and a rebuild replays millions of them): statements per
-    version would cost far more than the rows themselves.
+
+def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Writes:
+    """The statements and rows that apply many ``model_version.registered`` events.
+
+    Registration is the hot path (and a rebuild replays millions of them): one ``executemany``
+    per table, as statements per version would cost far more than the rows themselves.
     """
     versions: list[dict[str, Any]] = []
     inputs: list[dict[str, Any]] = []
@@ -173,15 +175,26 @@ def project_versions(
             evaluations.append(_evaluation_row(version_id, ev, actor, at))
             metrics.extend(_metric_rows(version_id, ev))
         facets.extend(_facet_rows(version_id, payload.get("facets")))
-    for table, rows in (
-        (t.model_versions, versions),
-        (t.version_inputs, inputs),
-        (t.evaluations, evaluations),
-        (t.metrics, metrics),
-        (t.facets, facets),
-    ):
-        insert_rows(conn, table, rows)
-    execute_many(conn, _bump_latest(t.models), [{"_id": k, "_v": v} for k, v in latest.items()])
+    writes: Writes = [
+        (inserting(table), rows)
+        for table, rows in (
+            (t.model_versions, versions),
+            (t.version_inputs, inputs),
+            (t.evaluations, evaluations),
+            (t.metrics, metrics),
+            (t.facets, facets),
+        )
+    ]
+    writes.append((_bump_latest(t.models), [{"_id": k, "_v": v} for k, v in latest.items()]))
+    return writes
+
+
+def project_versions(
+    conn: Connection, batch: Sequence[tuple[dict[str, Any], str, datetime]]
+) -> None:
+    """Apply many ``model_version.registered`` events (see :func:`version_writes`)."""
+    for statement, rows in version_writes(batch):
+        execute_many(conn, statement, rows)
 
 
 def _version_registered(
