@@ -18,6 +18,7 @@ multiprocessing, so that the importing program's own ``__main__`` is never run a
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import sqlite3
 import subprocess
@@ -74,11 +75,15 @@ class WriterProcess:
     """The importing side's handle on a writer process: one batch in flight at a time."""
 
     def __init__(self, path: str) -> None:
+        # The child finds Cairn where this process found it, even if that was a path added
+        # at run time (a notebook, a test runner) rather than an installed package.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         # No shell; the arguments are this interpreter, this module and the database path.
         self._process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "cairn.store.writer_process", path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            env=env,
         )
         self._in_flight = False
 
