@@ -185,7 +185,9 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--versions", type=int, default=100)
     parser.add_argument("--target", required=True, help="a new folder or a postgresql:// URL")
-    parser.add_argument("--batch", type=int, default=1000, help="versions per import batch (one transaction each)")
+    parser.add_argument(
+        "--batch", type=int, default=1000, help="versions per import batch (one transaction each)"
+    )
     args = parser.parse_args()
     result = generate(args.target, args.models, args.versions, args.batch)
     print(

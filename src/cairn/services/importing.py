@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,8 @@ class VersionImport:
         self.tally = _Tally()
         self.writer: BulkWriter | None = None
         self.in_flight: _Staged | None = None
+        # Held from a batch's submission until it settles, as a write transaction would be.
+        self.turn = ExitStack()
 
     def run(self, specs: Iterable[VersionSpec]) -> ImportReport:
         records = iter(specs)
@@ -103,7 +106,12 @@ class VersionImport:
                 staged = self._stage_or_fail(batch, carried)
                 if self.in_flight is not None and not self._settle():
                     staged = self._stage_or_fail(batch, None)  # prepared on a stale state
-                self.writer.submit(staged.start, staged.writes)
+                self.turn.enter_context(self.store.writer_turn())
+                try:
+                    self.writer.submit(staged.start, staged.writes)
+                except BaseException:
+                    self.turn.close()
+                    raise
                 self.in_flight = carried = staged
         if self.in_flight is not None:
             self._settle()
@@ -143,6 +151,8 @@ class VersionImport:
             written = self.writer.settle()
         except CairnError as exc:
             raise self._located(exc, self.tally.records) from None
+        finally:
+            self.turn.close()
         if not written:
             self._write_here(staged.specs)
             return False

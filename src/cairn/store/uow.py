@@ -100,6 +100,12 @@ class Store:
         finally:
             lock.release()
 
+    def writer_turn(self) -> AbstractContextManager[Any]:
+        """This process's writer turn, for writes made elsewhere on its behalf (a writer
+        process): other writers of this process queue behind it instead of meeting SQLite's
+        lock on whatever thread they run on, the server's event loop included."""
+        return self._writers
+
     def remember(self, learned: dict[Hashable, Any]) -> None:
         if len(self.immutable) > _MEMO_LIMIT:
             self.immutable.clear()
