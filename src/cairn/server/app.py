@@ -48,12 +48,24 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.cairn = context
     problems.install(app)
-    for router in (catalog.router, operations.router, system.router, access.router):
-        app.include_router(router, prefix=API, responses=ERROR_RESPONSES)
-    app.include_router(system.probes, responses=ERROR_RESPONSES)
+    templates: dict[int, str] = {}  # id of a route -> its full path template
+    for router, prefix in (
+        (catalog.router, API),
+        (operations.router, API),
+        (system.router, API),
+        (access.router, API),
+        (system.probes, ""),
+    ):
+        app.include_router(router, prefix=prefix, responses=ERROR_RESPONSES)
+        # A matched route knows its path within its router only; metrics name the full one.
+        for route in router.routes:
+            templates[id(route)] = prefix + getattr(route, "path_format", "")
     _document_problems(app)
     app.add_middleware(
-        RequestGuard, max_body_bytes=settings.max_body_bytes, record=context.record_access
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        record=context.record_access,
+        templates=templates,
     )
     return app
 

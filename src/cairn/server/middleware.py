@@ -13,7 +13,7 @@ stream copy per request, which shows on the read benchmark.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,10 +36,18 @@ Recorder = Callable[[dict[str, Any]], None]
 class RequestGuard:
     """Refuse oversized bodies; count, time and record every request (allowed or not)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, record: Recorder) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        record: Recorder,
+        templates: Mapping[int, str],
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.record = record
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,7 +86,8 @@ class RequestGuard:
             self._done(scope, outgoing.status, began)
 
     def _done(self, scope: Scope, status: int, began: float) -> None:
-        route = getattr(scope.get("route"), "path", None) or "(unmatched)"
+        matched = scope.get("route")
+        route = self.templates.get(id(matched)) or getattr(matched, "path", None) or "(unmatched)"
         method = scope["method"]
         LATENCY.labels(method, route).observe(time.perf_counter() - began)
         REQUESTS.labels(method, route, str(status)).inc()
