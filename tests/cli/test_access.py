@@ -185,3 +185,20 @@ def test_a_bad_configured_key_is_refused(seeded: Cli, monkeypatch: pytest.Monkey
     assert outcome.code == 2
     assert "CAIRN_SECRET_KEY" in outcome.stderr
     assert "too-short" not in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--oidc-issuer", "https://login.example.com", "--oidc-grant", "devs=fraud:boss"],
+        ["--oidc-issuer", "https://login.example.com", "--oidc-grant", "no-equals-sign"],
+        ["--oidc-issuer", "https://login.example.com"],  # no audience
+        ["--oidc-issuer", "http://login.example.com", "--oidc-audience", "cairn"],  # not https
+        ["--oidc-audience", "cairn"],  # no issuer
+    ],
+)
+def test_serve_refuses_bad_oidc_options_before_serving(cli: Cli, options: list[str]) -> None:
+    refused = cli("serve", "--port", "1", *options)
+    assert refused.code == 2, refused.stderr
+    assert refused.stderr.startswith("error:")
+    assert "serving" not in refused.stdout

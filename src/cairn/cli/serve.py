@@ -31,6 +31,33 @@ def serve(
             "Default: keep them all.",
         ),
     ] = None,
+    oidc_issuer: Annotated[
+        str | None,
+        typer.Option(
+            "--oidc-issuer",
+            help="Also accept identity tokens (JWTs) from this OpenID Connect provider "
+            "(its issuer URL).",
+        ),
+    ] = None,
+    oidc_audience: Annotated[
+        str | None,
+        typer.Option("--oidc-audience", help="The audience ('aud') such tokens must name."),
+    ] = None,
+    oidc_grant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--oidc-grant",
+            help="What a group grants: GROUP=TEAM:ROLE or GROUP=registry-admin or "
+            "GROUP=registry-auditor. Repeat for each group.",
+        ),
+    ] = None,
+    oidc_groups_claim: Annotated[
+        str, typer.Option("--oidc-groups-claim", help="The claim listing the user's groups.")
+    ] = "groups",
+    oidc_name_claim: Annotated[
+        str,
+        typer.Option("--oidc-name-claim", help="The claim naming the user (user:<value>)."),
+    ] = "preferred_username",
 ) -> None:
     """Serve the registry over HTTP: the REST API under /api/v1, its OpenAPI document at
     /api/v1/openapi.json, probes at /healthz and /readyz, Prometheus metrics at /metrics."""
@@ -65,9 +92,49 @@ def serve(
         os.environ[RETENTION_ENV] = access_log_retention
     else:
         os.environ.pop(RETENTION_ENV, None)
+    _configure_oidc(
+        oidc_issuer, oidc_audience, oidc_grant or [], oidc_groups_claim, oidc_name_claim
+    )
     if insecure_open:
         out.console(stderr=True).print(
             "warning: --insecure-open: anyone who can reach this port can change the registry"
         )
     out.done(f"serving {registry} on http://{host}:{port} (API docs at /api/v1/docs)")
     serving.run(host, port, workers)
+
+
+def _configure_oidc(
+    issuer: str | None, audience: str | None, grants: list[str], groups: str, name: str
+) -> None:
+    """Check the OIDC options here (a bad one is a usage error, not a worker crash) and hand
+    them to the workers."""
+    import json
+    import os
+
+    from cairn.core.access import GroupGrant
+    from cairn.core.errors import ValidationFailed
+    from cairn.server.app import OIDC_ENV
+    from cairn.services.oidc import OidcSettings
+
+    if issuer is None:
+        if audience or grants:
+            raise ValidationFailed(
+                "--oidc-audience and --oidc-grant need --oidc-issuer",
+                field="oidc-issuer",
+                hint="give the identity provider's issuer URL",
+            )
+        for variable in OIDC_ENV.values():
+            os.environ.pop(variable, None)
+        return
+    OidcSettings(
+        issuer=issuer,
+        audience=audience or "",
+        grants=tuple(GroupGrant.parse(grant) for grant in grants),
+        groups_claim=groups,
+        name_claim=name,
+    )
+    os.environ[OIDC_ENV["issuer"]] = issuer
+    os.environ[OIDC_ENV["audience"]] = audience or ""
+    os.environ[OIDC_ENV["grants"]] = json.dumps(grants)
+    os.environ[OIDC_ENV["groups_claim"]] = groups
+    os.environ[OIDC_ENV["name_claim"]] = name

@@ -12,8 +12,12 @@ that decides, and it denies anything it does not explicitly allow::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+
+from cairn.core.errors import ValidationFailed
+from cairn.core.names import canonical_name
 
 
 class Role(IntEnum):
@@ -100,3 +104,59 @@ def allowed(
     if minimum is None or team is None:
         return False  # registry-wide actions belong to admins, handled above
     return principal.teams.get(team, 0) >= minimum
+
+
+@dataclass(frozen=True, slots=True)
+class GroupGrant:
+    """What membership of an identity provider's group grants: a role in one team, or a
+    registry-wide role. Written ``GROUP=TEAM:ROLE`` or ``GROUP=registry-admin`` (or
+    ``registry-auditor``)::
+
+        >>> GroupGrant.parse("fraud-devs=fraud:contributor")
+        GroupGrant(group='fraud-devs', team='fraud', role=<Role.CONTRIBUTOR: 2>, registry_role=None)
+    """
+
+    group: str
+    team: str | None = None
+    role: Role | None = None
+    registry_role: RegistryRole | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> GroupGrant:
+        group, sep, grant = text.partition("=")
+        group, grant = group.strip(), grant.strip()
+        team, colon, role = grant.partition(":")
+        try:
+            if not (sep and group and grant):
+                raise ValueError
+            if colon:
+                return cls(group, team=canonical_name(team, field="team"), role=Role.parse(role))
+            if grant.startswith("registry-"):
+                return cls(group, registry_role=RegistryRole(grant.removeprefix("registry-")))
+            raise ValueError
+        except (ValueError, KeyError):
+            raise ValidationFailed(
+                f"cannot read the group grant {text!r}",
+                field="grant",
+                rule="format",
+                hint="write GROUP=TEAM:ROLE (viewer, contributor, approver, admin) or "
+                "GROUP=registry-admin or GROUP=registry-auditor",
+            ) from None
+
+
+def principal_from_groups(
+    name: str, groups: Iterable[str], grants: Iterable[GroupGrant]
+) -> Principal:
+    """The principal a verified identity speaks for: the highest role each of its groups grants
+    per team; registry admin wins over auditor. A group nobody mapped grants nothing."""
+    held = set(groups)
+    teams: dict[str, Role] = {}
+    registry_role: RegistryRole | None = None
+    for grant in grants:
+        if grant.group not in held:
+            continue
+        if grant.team is not None and grant.role is not None:
+            teams[grant.team] = max(teams.get(grant.team, grant.role), grant.role)
+        elif grant.registry_role is RegistryRole.ADMIN or registry_role is None:
+            registry_role = grant.registry_role
+    return Principal(name, teams=teams, registry_role=registry_role)

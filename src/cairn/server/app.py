@@ -5,6 +5,7 @@ uvicorn --factory cairn.server.app:from_environment
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 import cairn
+from cairn.core.access import GroupGrant
 from cairn.core.durations import parse_span
 from cairn.server import problems
 from cairn.server.context import ServerContext
@@ -21,10 +23,19 @@ from cairn.server.openapi import ERROR_RESPONSES, add_problem_schema
 from cairn.server.routes import access, catalog, operations, system
 from cairn.server.security import guard
 from cairn.server.settings import ServerSettings
+from cairn.services.oidc import OidcSettings
 from cairn.store.keys import SECRET_KEY_ENV
 
 API = "/api/v1"
 RETENTION_ENV = "CAIRN_ACCESS_LOG_RETENTION"
+#: ``cairn serve --oidc-*`` reach every worker as these variables (grants as a JSON list).
+OIDC_ENV = {
+    "issuer": "CAIRN_OIDC_ISSUER",
+    "audience": "CAIRN_OIDC_AUDIENCE",
+    "groups_claim": "CAIRN_OIDC_GROUPS_CLAIM",
+    "name_claim": "CAIRN_OIDC_NAME_CLAIM",
+    "grants": "CAIRN_OIDC_GRANTS",
+}
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -92,5 +103,20 @@ def from_environment() -> FastAPI:
             insecure_open=os.environ.get("CAIRN_INSECURE_OPEN") == "1",
             secret_key=os.environ.get(SECRET_KEY_ENV) or None,
             access_retention=parse_span(retention, field=RETENTION_ENV) if retention else None,
+            oidc=oidc_from_environment(),
         )
+    )
+
+
+def oidc_from_environment() -> OidcSettings | None:
+    issuer = os.environ.get(OIDC_ENV["issuer"])
+    if not issuer:
+        return None
+    grants = json.loads(os.environ.get(OIDC_ENV["grants"]) or "[]")
+    return OidcSettings(
+        issuer=issuer,
+        audience=os.environ.get(OIDC_ENV["audience"], ""),
+        grants=tuple(GroupGrant.parse(grant) for grant in grants),
+        groups_claim=os.environ.get(OIDC_ENV["groups_claim"]) or "groups",
+        name_claim=os.environ.get(OIDC_ENV["name_claim"]) or "preferred_username",
     )

@@ -23,6 +23,7 @@ from cairn.local import LocalRegistry
 from cairn.server.routing import Work
 from cairn.server.settings import ServerSettings
 from cairn.services.access import AccessService
+from cairn.services.oidc import OidcVerifier
 from cairn.store import reads
 from cairn.store import tables as t
 
@@ -44,6 +45,7 @@ class ServerContext:
         self.settings = settings
         self.root = LocalRegistry.open(settings.target, actor="service:cairn-server")
         self.access = self.root.access_service(Path(settings.home), secret_key=settings.secret_key)
+        self.oidc = OidcVerifier(settings.oidc) if settings.oidc is not None else None
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._flushed_at = time.monotonic()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cairn.services.oidc import OidcSettings
+
 #: Largest request body accepted; a registration with rich metadata is a few kilobytes.
 MAX_BODY_BYTES = 1_000_000
 #: Most versions in one batch request (the body limit binds first for rich metadata).
@@ -20,3 +22,4 @@ class ServerSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     secret_key: str | None = None  # hex token-hash key; default: the key file (store.keys)
     access_retention: timedelta | None = None  # prune older access records hourly; None: keep
+    oidc: OidcSettings | None = None  # also accept identity tokens (JWTs) from this provider

@@ -175,6 +175,22 @@ class AccessService(Service):
             raise _missing(name)
         return found[0]
 
+    def describe(self, principal: Principal) -> PrincipalInfo:
+        """The caller as ``/me`` shows it: its stored record, or, for a principal known only
+        from its identity token (single sign-on), what the token granted, as of now."""
+        try:
+            return self.get_principal(principal.name)
+        except NotFound:
+            now = self.store.clock()
+            return PrincipalInfo(
+                name=principal.name,
+                kind="user",
+                registry_role=principal.registry_role.value if principal.registry_role else None,
+                teams={team: str(role) for team, role in principal.teams.items()},
+                created_at=now,
+                updated_at=now,
+            )
+
     def list_principals(self, *, limit: int = 100, after: str | None = None) -> list[PrincipalInfo]:
         query = select(t.principals).order_by(t.principals.c.name).limit(page_size(limit))
         if after:

@@ -76,7 +76,7 @@ def _caller(request: Request) -> str:
 @router.get("/me", response_model=PrincipalInfo)
 @requires(Action.OWN_CREDENTIALS)
 def whoami(request: Request, access: Access) -> PrincipalInfo:
-    return access.get_principal(_caller(request))
+    return access.describe(request.state.principal)
 
 
 @router.post("/me/tokens", status_code=201, response_model=IssuedToken)
