@@ -216,3 +216,13 @@ def test_the_access_log_names_the_signed_in_user(base: str, provider: Provider) 
     who = {"principal": "user:auditor-check"}
     records = _call(base, admin, path="/audit", params=who).json()
     assert any(r["path"] == API + "/models" for r in records)
+
+
+def test_disabling_a_principal_shuts_its_single_sign_on_out(base: str, provider: Provider) -> None:
+    token = provider.token(groups=["ml-readers"], preferred_username="leaver")
+    assert _call(base, token).status_code == 200
+    admin = provider.token(groups=["platform"], preferred_username="ops")
+    assert _call(base, admin, "POST", "/principals", json={"name": "user:leaver"}).is_success
+    disabled = _call(base, admin, "POST", "/principals/user:leaver/disable")
+    assert disabled.status_code == 200, disabled.text
+    assert _call(base, token).status_code == 401

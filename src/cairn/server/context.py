@@ -111,6 +111,11 @@ class ServerContext:
     def authenticate(self, token: str) -> Principal:
         return self.access.authenticate(token, datetime.now(UTC), record_use=self.record_token_use)
 
+    def authenticate_identity(self, token: str) -> Principal:
+        """A principal from an identity token of the configured OIDC provider."""
+        assert self.oidc is not None
+        return self.access.admit(self.oidc.principal(token))
+
     def access_for(self, request: Request) -> AccessService:
         principal: Principal = request.state.principal
         return self.access.as_actor(principal.name)

@@ -153,7 +153,7 @@ async def _principal(request: Request, server: Any) -> Principal | None:
     token = token.strip()
     if server.oidc is not None and token.count(".") == 2:  # a JWT; Cairn tokens have no dots
         # Off the event loop: the provider's keys are fetched when a token names a new one.
-        verified: Principal = await server.run(Work.SLOW, server.oidc.principal, token)
+        verified: Principal = await server.run(Work.SLOW, server.authenticate_identity, token)
         return verified
     # A token check is a read, wherever the request it guards goes.
     principal: Principal = await server.run(Work.READ, server.authenticate, token)

@@ -175,6 +175,17 @@ class AccessService(Service):
             raise _missing(name)
         return found[0]
 
+    def admit(self, principal: Principal) -> Principal:
+        """``principal`` (from an identity token) unless a principal of that name is stored
+        and disabled: ``cairn principal disable`` shuts single sign-on out too."""
+        with self.store.read() as conn:
+            found = q.principals(
+                conn, select(t.principals).where(t.principals.c.name == principal.name)
+            )
+        if found and found[0].disabled:
+            raise Unauthenticated(INVALID_TOKEN, hint=_INVALID_HINT)
+        return principal
+
     def describe(self, principal: Principal) -> PrincipalInfo:
         """The caller as ``/me`` shows it: its stored record, or, for a principal known only
         from its identity token (single sign-on), what the token granted, as of now."""
