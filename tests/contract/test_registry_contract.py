@@ -570,6 +570,25 @@ def test_import_batch_size_is_bounded(reg: LocalRegistry, size: int) -> None:
     )
 
 
+# -- text the registry refuses -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: r.register_version(
+            "fraud/churn", "s3://m/x", digest(90), metadata={"description": "a\x00b"}
+        ),
+        lambda r: r.update_model("fraud/churn", description="nul \x00 inside"),
+        lambda r: r.create_team("nul-team", display_name="\x00"),
+        lambda r: r.import_versions(_records(range(90, 93), labels={"k": "v\x00"})),
+    ],
+    ids=["version description", "model description", "team display name", "import label"],
+)
+def test_text_holding_nul_is_refused_everywhere(reg: LocalRegistry, call: Any) -> None:
+    # PostgreSQL cannot store U+0000 in text; every transport and database refuses it alike.
+    error = _unchanged(reg, lambda: call(reg), ValidationFailed)
+    assert "NUL" in str(error)
+
+
 # -- errors ----------------------------------------------------------------------------------------
 #: Each case runs in the same registry (one database per backend keeps the suite fast).
 MISSING: list[Any] = [

@@ -21,10 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from typing import Any
 
 import orjson
 import rfc8785
+
+from cairn.core.errors import ValidationFailed
 
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -152,6 +155,27 @@ def canonical_json(value: Any) -> bytes:
         return _dumps(_normalise(value)).encode("utf-8")
     except _NeedsReference:
         return bytes(rfc8785.dumps(value))
+
+
+#: U+0000 as a JSON escape, not itself escaped (``\\u0000`` is a backslash and ``u0000``).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def holds_nul(encoded: bytes) -> bool:
+    """Whether the JSON text ``encoded`` holds a NUL character (U+0000) in a string; an
+    escaped backslash followed by ``u0000`` is text, not NUL."""
+    return b"\\u0000" in encoded and _NUL_ESCAPE.search(encoded) is not None
+
+
+def nul_refused() -> ValidationFailed:
+    """The error for text holding U+0000: PostgreSQL cannot store it, so no registry keeps
+    one, whatever its database."""
+    return ValidationFailed(
+        "the change holds a NUL character (U+0000), which no text in the registry may contain",
+        field="(text)",
+        rule="no-nul",
+        hint="remove the NUL character",
+    )
 
 
 _encode_string = json.JSONEncoder(ensure_ascii=False).encode

@@ -15,7 +15,6 @@ refusing it here gives the same 422 on every database instead of a storage error
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from fastapi import Request
 
 from cairn.core.access import Action, Principal, RegistryRole, allowed
+from cairn.core.canonical import holds_nul
 from cairn.core.errors import CairnError, PermissionDenied, Unauthenticated, ValidationFailed
 from cairn.core.names import Kind, parse_ref
 from cairn.server.routing import Endpoint, Work
@@ -170,10 +170,6 @@ async def _body(request: Request) -> Any:
         return None  # malformed or absurdly nested JSON is refused by the request parser
 
 
-#: U+0000 as a JSON escape, not itself escaped (``\\u0000`` is a backslash and ``u0000``).
-_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-
-
 async def _refuse_nul(request: Request) -> None:
     where = None
     if "\x00" in request.scope["path"]:
@@ -182,7 +178,7 @@ async def _refuse_nul(request: Request) -> None:
         where = "query"
     elif request.method not in ("GET", "HEAD", "DELETE"):
         raw = await request.body()
-        if b"\\u0000" in raw and _NUL_ESCAPE.search(raw):
+        if holds_nul(raw):
             where = "body"
     if where is not None:
         raise ValidationFailed(

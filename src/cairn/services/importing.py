@@ -137,6 +137,7 @@ class VersionImport:
                 at[0] = offset
                 fresh += registration.record(spec)
             start = carried.end if carried is not None else eventlog.state(conn)
+        at[0] = 0  # a failure from here on is the batch's, so it names the batch's first record
         rows, end = eventlog.encode(tx.drafts, self.actor, tx.at, start)
         writes = version_writes([(payload, self.actor, tx.at) for payload in tx.pending])
         if rows:

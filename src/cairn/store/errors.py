@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from cairn.core.canonical import nul_refused
 from cairn.core.errors import CairnError, Conflict, StorageUnavailable
 
 
@@ -20,10 +21,18 @@ def describe(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(original).__name__
 
 
+def _about_nul(message: str) -> bool:
+    return "NUL (0x00)" in message or "\\u0000 cannot be converted to text" in message
+
+
 def translate(exc: BaseException, dbapi: Any) -> CairnError:
     """Map a SQLAlchemy or driver error onto Conflict or StorageUnavailable."""
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     detail = describe(exc)
+    if isinstance(original, dbapi.DataError) and _about_nul(str(original)):
+        # psycopg refuses such text before PostgreSQL sees it, and PostgreSQL refuses it in
+        # JSON; the event log refuses it on SQLite (cairn.store.eventlog): one answer for all.
+        return nul_refused()
     if isinstance(original, dbapi.IntegrityError):
         return Conflict(f"the change conflicts with the registry's state: {detail}")
     if isinstance(original, dbapi.OperationalError):

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, union_all, update
 
-from cairn.core.canonical import canonical_json
+from cairn.core.canonical import canonical_json, holds_nul, nul_refused
 from cairn.core.entities import Event, LogHead, LogProblem, LogReport
 from cairn.core.events import EventDraft, encode_event, format_time, parse_time
 from cairn.core.merkle import GENESIS_CHAIN, Frontier, chain_hash, leaf_hash
@@ -66,6 +66,8 @@ def encode(
     for offset, draft in enumerate(drafts):
         seq = start.size + 1 + offset
         payload = canonical_json(draft.payload)
+        if holds_nul(payload):
+            raise nul_refused()
         encoded = encode_event(
             seq, str(draft.type), draft.subject, actor, when, draft.schema_version, payload
         )
