@@ -1,19 +1,32 @@
-"""Running the app under uvicorn, with the listening socket set up right.
+"""Running the app under uvicorn, with the listening sockets set up right.
 
-With several workers uvicorn binds the listener itself with protocol 0, and accepted sockets
-inherit it; asyncio then skips ``TCP_NODELAY`` (it checks for ``IPPROTO_TCP``), so every
-request after the first on a kept-alive connection waits ~40 ms for a delayed ACK (uvicorn
-issue #3149). Measured here: kept-alive get-version p50 56 ms with 2 workers, 10 ms after this.
+One worker: uvicorn binds and serves. Several: each worker process binds its own listener on
+the same port with ``SO_REUSEPORT``, and the kernel spreads new connections over them. With
+uvicorn's own workers all processes share one listener and whichever wakes first accepts every
+pending connection: measured here, 8 keep-alive clients landed on one of two workers (one at
+100 % CPU, the other idle), so two workers served no more than one.
+
+Listeners are created as ``IPPROTO_TCP`` sockets: created with protocol 0, asyncio skips
+``TCP_NODELAY`` on accepted connections (it checks for ``IPPROTO_TCP``), so every request after
+the first on a kept-alive connection waits ~40 ms for a delayed ACK (uvicorn issue #3149).
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import signal
 import socket
+from multiprocessing.connection import wait
+from types import FrameType
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
+
+from cairn.core.errors import ValidationFailed
 
 APP = "cairn.server.app:from_environment"
+_RESTART_PAUSE_S = 1.0
+logger = logging.getLogger("cairn.server")
 
 
 class TcpConfig(uvicorn.Config):
@@ -36,11 +49,81 @@ def config(host: str, port: int, workers: int) -> TcpConfig:
     )
 
 
+def shared_port_socket(host: str, port: int, *, listen: bool = True) -> socket.socket:
+    """A TCP socket on ``host:port`` that other such sockets of this user may share."""
+    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+        if listen:
+            sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve_worker(host: str, port: int) -> None:
+    """One worker process: its own listener, uvicorn serving the app on it."""
+    listener = shared_port_socket(host, port)
+    uvicorn.Server(config(host, port, 1)).run(sockets=[listener])
+
+
 def run(host: str, port: int, workers: int) -> None:
     """Serve until interrupted; the app reads its settings from ``CAIRN_*`` variables."""
-    settings = config(host, port, workers)
     if workers <= 1:
-        uvicorn.Server(settings).run()
+        uvicorn.Server(config(host, port, 1)).run()
         return
-    listener = settings.bind_socket()
-    Multiprocess(settings, sockets=[listener]).run()
+    _supervise(host, port, workers)
+
+
+def _supervise(host: str, port: int, workers: int) -> None:
+    """Start ``workers`` processes, restart any that dies, stop them all on SIGINT or SIGTERM."""
+    # Bound (not listening, so it takes no connections) for as long as the server runs: the
+    # port is checked before any worker starts and no other program can take it meanwhile.
+    try:
+        reserved = shared_port_socket(host, port, listen=False)
+    except OSError as exc:
+        raise ValidationFailed(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            field="port",
+            hint="choose another --port, or stop the program using this one",
+        ) from None
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes = []
+    try:
+        for _ in range(workers):
+            process = context.Process(target=serve_worker, args=(host, port), daemon=False)
+            process.start()
+            processes.append(process)
+        while not stopping:
+            wait([p.sentinel for p in processes], timeout=_RESTART_PAUSE_S)
+            for i, process in enumerate(processes):
+                if not stopping and not process.is_alive():
+                    logger.warning(
+                        "worker %s exited with %s; restarting", process.pid, process.exitcode
+                    )
+                    processes[i] = context.Process(
+                        target=serve_worker, args=(host, port), daemon=False
+                    )
+                    processes[i].start()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests under way
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        reserved.close()

@@ -9,10 +9,10 @@ Database errors leave through here, translated by :mod:`cairn.store.errors`::
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -23,6 +23,7 @@ from cairn.store import eventlog
 from cairn.store.engine import WRITE_FLAG
 from cairn.store.errors import translate
 from cairn.store.projector import project, project_versions
+from cairn.store.writer_turn import WriterTurn, turn_for
 
 #: Arbitrary constant naming Cairn's write lock among PostgreSQL advisory locks.
 _PG_WRITE_LOCK = 0x0CA1_2001
@@ -79,26 +80,29 @@ class Store:
         # lookups on the hot path can skip the database. Filled only after a commit, so a
         # rolled-back transaction cannot leave a phantom behind.
         self.immutable: dict[Hashable, Any] = {}
-        # SQLite: this process's writers queue here, each woken the moment the one before
-        # commits. Left to SQLite, every waiting writer polls the lock with sleeps growing to
-        # 100 ms, which set the p99 of concurrent registrations. Other processes still meet
-        # SQLite's busy timeout; PostgreSQL queues on its advisory lock.
-        self._writer_turn = threading.RLock() if self.dialect == "sqlite" else None
-        self._writers: AbstractContextManager[Any] = self._writer_turn or nullcontext()
+        # SQLite: writers queue on a turn shared by this process's threads and, through a
+        # file lock, by other processes (see cairn.store.writer_turn); PostgreSQL queues on
+        # its advisory lock.
+        database = engine.url.database
+        self._turn: WriterTurn | None = None
+        if self.dialect == "sqlite":
+            in_memory = not database or database == ":memory:"
+            self._turn = WriterTurn(None) if in_memory else turn_for(Path(str(database)))
+        self._writers: AbstractContextManager[Any] = self._turn or nullcontext()
 
     @contextmanager
     def writer_if_free(self) -> Iterator[bool]:
-        """SQLite: take this process's writer turn if no other thread holds it (True), without
-        waiting; writes in the block then never queue behind this process's own writers.
+        """SQLite: take the writer turn if no other thread or process holds it (True), without
+        waiting; writes in the block then never queue behind another writer.
         PostgreSQL: always False (its writers queue on the database, not here)."""
-        lock = self._writer_turn
-        if lock is None or not lock.acquire(blocking=False):
+        turn = self._turn
+        if turn is None or not turn.try_enter():
             yield False
             return
         try:
             yield True
         finally:
-            lock.release()
+            turn.__exit__(None, None, None)
 
     def writer_turn(self) -> AbstractContextManager[Any]:
         """This process's writer turn, for writes made elsewhere on its behalf (a writer
