@@ -502,7 +502,7 @@ def run_operations(
     server: Server, headers: dict[str, str], requests: dict[str, Request], args: argparse.Namespace
 ) -> dict[str, Result]:
     results = {}
-    for name in OPERATIONS:
+    for name in args.only or OPERATIONS:
         print(f"  {server.name}: {name} for {args.seconds:g} s…", file=sys.stderr)
         results[name] = load(
             server,
@@ -636,7 +636,7 @@ def report(out: dict[str, Any], console: Console) -> None:
         columns += ["MLflow req/s", "p50 ms", "p99 ms", "errors", "Cairn/MLflow"]
     for column in [*columns, "target"]:
         table.add_column(column, justify="left" if column in ("operation", "target") else "right")
-    for name in OPERATIONS:
+    for name in [name for name in OPERATIONS if name in ours]:
         a = ours[name]
         row = [name, f"{a['rate']:,.0f}", ms(a["p50_ms"]), ms(a["p99_ms"]), str(a["errors"])]
         if theirs:
@@ -776,6 +776,12 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=3.0, help="idle seconds before memory")
     parser.add_argument("--probe", type=int, default=100, help="requests of the nodelay probe")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=OPERATIONS,
+        help="run only this operation (repeat for several); default: all of them",
+    )
     parser.add_argument("--mlflow", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--mlflow-versions", type=int, default=500, help="versions seeded")
     parser.add_argument("--mlflow-models", type=int, default=10, help="models seeded")
