@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
@@ -55,3 +56,15 @@ def test_without_a_lock_file_the_turn_is_the_threads_alone(tmp_path: Path) -> No
     turn = WriterTurn(tmp_path / "missing-folder" / "lock")  # cannot be created
     assert turn.try_enter()
     turn.__exit__(None, None, None)
+
+
+def test_a_turn_let_go_by_every_registry_closes_its_file(tmp_path: Path) -> None:
+    def open_files() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    before = open_files()
+    for n in range(20):
+        with turn_for(tmp_path / f"r{n}.db"):
+            pass
+    gc.collect()
+    assert open_files() == before

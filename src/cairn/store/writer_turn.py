@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from pathlib import Path
 from types import TracebackType
 
@@ -40,6 +41,9 @@ class WriterTurn:
         self._depth = 0
         self._path = lock_file if fcntl is not None else None
         self._fd: int | None = None
+        # The file is closed with the last registry on it (see turn_for).
+        self._opened: list[int] = []
+        weakref.finalize(self, _close, self._opened)
 
     def __enter__(self) -> WriterTurn:
         self._lock.acquire()
@@ -102,16 +106,25 @@ class WriterTurn:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError:
                 self._path = None  # cannot queue here: SQLite's busy handler will do
+            else:
+                self._opened.append(self._fd)
         return self._fd
 
 
-_TURNS: dict[Path, WriterTurn] = {}
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+_TURNS: weakref.WeakValueDictionary[Path, WriterTurn] = weakref.WeakValueDictionary()
 _TURNS_LOCK = threading.Lock()
 
 
 def turn_for(database: Path) -> WriterTurn:
     """The one turn of this process for ``database``: every registry opened on the same file
-    shares it, so a thread already holding it never waits on its own file lock."""
+    shares it, so a thread already holding it never waits on its own file lock. It lives as
+    long as a registry uses it, so a process opening many registries keeps no file open for
+    those it has let go."""
     key = database.resolve()
     with _TURNS_LOCK:
         turn = _TURNS.get(key)
