@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from pathlib import Path
@@ -59,12 +60,18 @@ def test_without_a_lock_file_the_turn_is_the_threads_alone(tmp_path: Path) -> No
 
 
 def test_a_turn_let_go_by_every_registry_closes_its_file(tmp_path: Path) -> None:
-    def open_files() -> int:
-        return len(list(Path("/proc/self/fd").iterdir()))
+    def lock_files_open() -> list[str]:
+        targets = []
+        for fd in Path("/proc/self/fd").iterdir():
+            with contextlib.suppress(OSError):  # closed meanwhile
+                targets.append(str(fd.readlink()))
+        return [t for t in targets if t.startswith(str(tmp_path))]
 
-    before = open_files()
-    for n in range(20):
-        with turn_for(tmp_path / f"r{n}.db"):
+    turns = [turn_for(tmp_path / f"r{n}.db") for n in range(5)]
+    for turn in turns:
+        with turn:
             pass
+    assert len(lock_files_open()) == 5
+    del turns, turn
     gc.collect()
-    assert open_files() == before
+    assert lock_files_open() == []
