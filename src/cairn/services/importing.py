@@ -19,7 +19,7 @@ import copy
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from cairn.core.entities import ImportReport
 from cairn.core.errors import CairnError
@@ -122,7 +122,6 @@ class VersionImport:
             return self._stage(batch, carried, offset)
         except CairnError as exc:
             self._fail_at(exc, offset[0])
-            raise AssertionError("unreachable") from None
 
     def _stage(self, batch: list[VersionSpec], carried: _Staged | None, at: list[int]) -> _Staged:
         """Prepare ``batch`` as if ``carried`` (the batch before it) were committed."""
@@ -184,7 +183,7 @@ class VersionImport:
         if self.progress is not None:
             self.progress(records)
 
-    def _fail_at(self, exc: CairnError, offset: int) -> None:
+    def _fail_at(self, exc: CairnError, offset: int) -> NoReturn:
         """Raise ``exc`` for the record at ``offset`` of the batch being gathered or prepared,
         once the batch in flight (which precedes it) is settled and counted."""
         if self.in_flight is not None:
