@@ -105,9 +105,9 @@ class Store:
             turn.__exit__(None, None, None)
 
     def writer_turn(self) -> AbstractContextManager[Any]:
-        """This process's writer turn, for writes made elsewhere on its behalf (a writer
-        process): other writers of this process queue behind it instead of meeting SQLite's
-        lock on whatever thread they run on, the server's event loop included."""
+        """The writer turn, for writes made elsewhere on this process's behalf (a writer
+        process): other writers queue behind it instead of meeting SQLite's lock on whatever
+        thread they run on, the server's event loop included."""
         return self._writers
 
     def remember(self, learned: dict[Hashable, Any]) -> None:
