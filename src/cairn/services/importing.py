@@ -28,8 +28,9 @@ from cairn.core.specs import VersionSpec, import_batch_size
 from cairn.services.registration import Registration
 from cairn.store import eventlog
 from cairn.store.bulk import BulkWriter, open_bulk_writer
+from cairn.store.driver import Writes
 from cairn.store.eventlog import LogState
-from cairn.store.projector import Writes, version_writes
+from cairn.store.projector import version_writes
 from cairn.store.uow import Store, Tx
 
 Progress = Callable[[int], None]

@@ -9,11 +9,8 @@ False) and the caller prepares it again.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.sql.expression import ClauseElement
 
 from cairn.store import driver
 from cairn.store.errors import translate
@@ -36,9 +33,7 @@ class BulkWriter:
         except OSError as exc:
             raise translate(sqlite3.OperationalError(str(exc)), sqlite3) from exc
 
-    def submit(
-        self, start: LogState, writes: Sequence[tuple[ClauseElement, Sequence[dict[str, Any]]]]
-    ) -> None:
+    def submit(self, start: LogState, writes: driver.Writes) -> None:
         """Start writing ``writes``, prepared against a log that ends at ``start``."""
         batches = driver.driver_batches(self._dialect, writes)
         try:

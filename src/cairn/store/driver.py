@@ -197,13 +197,13 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     execute_many(conn, _insert(table), rows)
 
 
+#: Statements with the parameter rows to run each with, as built by the store's modules.
+Writes = list[tuple[ClauseElement, list[dict[str, Any]]]]
 #: A statement and the parameter rows to run it with, as the driver takes them.
 DriverBatch = tuple[str, list[Any]]
 
 
-def driver_batches(
-    dialect: Dialect, writes: Sequence[tuple[ClauseElement, Sequence[dict[str, Any]]]]
-) -> list[DriverBatch]:
+def driver_batches(dialect: Dialect, writes: Writes) -> list[DriverBatch]:
     """``(statement, rows)`` pairs compiled and converted for the driver, to run elsewhere
     (another process's connection) exactly as :func:`execute_many` would run them here."""
     out: list[DriverBatch] = []

@@ -91,7 +91,7 @@ def encode(
     return rows, LogState(frontier, chain)
 
 
-def writes(rows: list[dict[str, Any]], end: LogState) -> list[tuple[Any, list[dict[str, Any]]]]:
+def writes(rows: list[dict[str, Any]], end: LogState) -> driver.Writes:
     """The statements that store ``rows`` (from :func:`encode`) and advance the head to ``end``."""
     head = {
         "size": end.size,

@@ -13,11 +13,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, update
-from sqlalchemy.sql.expression import ClauseElement
 
 from cairn.core.events import EventType, parse_time
 from cairn.store import tables as t
-from cairn.store.driver import execute_many, insert_rows, inserting
+from cairn.store.driver import Writes, execute_many, insert_rows, inserting
 from cairn.store.types import UTCDateTime
 
 Handler = Callable[[Connection, dict[str, Any], str, datetime], None]
@@ -139,9 +138,6 @@ def _evaluation(
 ) -> None:
     insert_rows(conn, t.evaluations, [_evaluation_row(version_id, ev, actor, at)])
     insert_rows(conn, t.metrics, _metric_rows(version_id, ev))
-
-
-Writes = list[tuple[ClauseElement, list[dict[str, Any]]]]
 
 
 def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Writes:
