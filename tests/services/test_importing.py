@@ -4,6 +4,7 @@ registry must end as if every batch had been registered one after another."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,33 @@ def test_idempotency_keys_hold_across_batches_in_flight(registry: LocalRegistry)
     assert registry.check_log().ok
     churn = registry.list_versions("fraud/churn", limit=100)
     assert registry.get_model("fraud/churn").latest_version == len(churn)
+
+
+def test_an_import_interrupted_with_a_batch_in_flight_lets_the_writer_turn_go(
+    tmp_path: Path,
+) -> None:
+    reg = cairn.connect(tmp_path / "r", actor="user:tester")
+    _setup(reg)
+
+    def records_then_failure() -> Any:
+        yield from _records(25)
+        raise RuntimeError("the source broke")  # not a Cairn error: nothing catches it
+
+    with pytest.raises(RuntimeError):
+        reg.import_versions(records_then_failure(), batch_size=10)
+    # The batch in flight was still written, and another thread may write at once.
+    assert (
+        len(reg.list_versions("fraud/churn", limit=100))
+        + len(reg.list_versions("fraud/scorer", limit=100))
+        == 20
+    )
+    free: list[bool] = []
+
+    def try_turn() -> None:
+        with reg.store.writer_if_free() as taken:
+            free.append(taken)
+
+    other = threading.Thread(target=try_turn)
+    other.start()
+    other.join()
+    assert free == [True]

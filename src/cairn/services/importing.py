@@ -76,7 +76,8 @@ class VersionImport:
             self._run(records)
         finally:
             if self.writer is not None:
-                self.writer.close()
+                self.writer.close()  # a batch still in flight is written before this returns
+            self.turn.close()  # held only if the import was interrupted with a batch in flight
         tally = self.tally
         return ImportReport(
             records=tally.records,
@@ -131,13 +132,8 @@ class VersionImport:
             registration = Registration(tx)
             if carried is not None:
                 registration.resume(carried.registration)
-            registration.prefetch(spec.model for spec in batch)
-            fresh = 0
-            for offset, spec in enumerate(batch):
-                at[0] = offset
-                fresh += registration.record(spec)
+            fresh = _record_all(registration, batch, at)
             start = carried.end if carried is not None else eventlog.state(conn)
-        at[0] = 0  # a failure from here on is the batch's, so it names the batch's first record
         rows, end = eventlog.encode(tx.drafts, self.actor, tx.at, start)
         writes = version_writes([(payload, self.actor, tx.at) for payload in tx.pending])
         if rows:
@@ -163,18 +159,12 @@ class VersionImport:
 
     def _write_here(self, batch: list[VersionSpec]) -> None:
         """Register ``batch`` in one write transaction of this process."""
-        fresh = 0
-        at = 0  # a failure at commit is the batch's, so it names the batch's first record
+        at = [0]
         try:
             with self.store.write(self.actor) as tx:
-                registration = Registration(tx)
-                registration.prefetch(spec.model for spec in batch)
-                for offset, spec in enumerate(batch):
-                    at = offset
-                    fresh += registration.record(spec)
-                at = 0
+                fresh = _record_all(Registration(tx), batch, at)
         except CairnError as exc:
-            raise self._located(exc, self.tally.records + at) from None
+            raise self._located(exc, self.tally.records + at[0]) from None
         self._count(len(batch), fresh)
 
     def _count(self, records: int, fresh: int) -> None:
@@ -206,6 +196,19 @@ class VersionImport:
             "problem": exc.message,
         }
         return again
+
+
+def _record_all(registration: Registration, batch: list[VersionSpec], at: list[int]) -> int:
+    """Record ``batch``; return how many were new. ``at[0]`` follows the record being recorded
+    and ends at 0: a failure after the loop (encoding, commit) is the batch's, so it names the
+    batch's first record."""
+    registration.prefetch(spec.model for spec in batch)
+    fresh = 0
+    for offset, spec in enumerate(batch):
+        at[0] = offset
+        fresh += registration.record(spec)
+    at[0] = 0
+    return fresh
 
 
 def _gather(records: Iterator[VersionSpec], batch: list[VersionSpec], size: int) -> None:
