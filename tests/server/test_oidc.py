@@ -226,3 +226,22 @@ def test_disabling_a_principal_shuts_its_single_sign_on_out(base: str, provider:
     disabled = _call(base, admin, "POST", "/principals/user:leaver/disable")
     assert disabled.status_code == 200, disabled.text
     assert _call(base, token).status_code == 401
+
+
+def test_workers_read_the_oidc_options_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cairn.server.app import OIDC_ENV, oidc_from_environment
+
+    for variable in OIDC_ENV.values():
+        monkeypatch.delenv(variable, raising=False)
+    assert oidc_from_environment() is None
+    monkeypatch.setenv(OIDC_ENV["issuer"], "https://login.example.com")
+    monkeypatch.setenv(OIDC_ENV["audience"], AUDIENCE)
+    monkeypatch.setenv(OIDC_ENV["grants"], json.dumps(list(GRANTS)))
+    settings = oidc_from_environment()
+    assert settings is not None
+    assert settings.grants == tuple(GroupGrant.parse(g) for g in GRANTS)
+    assert (settings.groups_claim, settings.name_claim) == ("groups", "preferred_username")
+    monkeypatch.setenv(OIDC_ENV["name_claim"], "sub")
+    assert oidc_from_environment().name_claim == "sub"  # type: ignore[union-attr]

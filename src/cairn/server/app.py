@@ -113,10 +113,14 @@ def oidc_from_environment() -> OidcSettings | None:
     if not issuer:
         return None
     grants = json.loads(os.environ.get(OIDC_ENV["grants"]) or "[]")
+    claims = {  # unset: OidcSettings' own defaults
+        key: value
+        for key in ("groups_claim", "name_claim")
+        if (value := os.environ.get(OIDC_ENV[key]))
+    }
     return OidcSettings(
         issuer=issuer,
         audience=os.environ.get(OIDC_ENV["audience"], ""),
         grants=tuple(GroupGrant.parse(grant) for grant in grants),
-        groups_claim=os.environ.get(OIDC_ENV["groups_claim"]) or "groups",
-        name_claim=os.environ.get(OIDC_ENV["name_claim"]) or "preferred_username",
+        **claims,
     )

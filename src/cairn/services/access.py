@@ -178,11 +178,11 @@ class AccessService(Service):
     def admit(self, principal: Principal) -> Principal:
         """``principal`` (from an identity token) unless a principal of that name is stored
         and disabled: ``cairn principal disable`` shuts single sign-on out too."""
-        with self.store.read() as conn:
-            found = q.principals(
-                conn, select(t.principals).where(t.principals.c.name == principal.name)
-            )
-        if found and found[0].disabled:
+        try:
+            stored = self.get_principal(principal.name)
+        except NotFound:
+            return principal
+        if stored.disabled:
             raise Unauthenticated(INVALID_TOKEN, hint=_INVALID_HINT)
         return principal
 
