@@ -63,14 +63,16 @@ def test_several_workers_share_one_port_and_stop_together(tmp_path: Path) -> Non
         # Every new connection is answered, whichever worker the kernel gives it to.
         for _ in range(20):
             assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-        workers = [
-            pid
-            for pid in (
-                int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
-            )
-            if _parent_of(pid) == server.pid and "spawn_main" in _command_of(pid)
-        ]
+        workers = _workers_of(server.pid)
         assert len(workers) == 2, workers
+        # A worker that dies is replaced, and the port keeps answering meanwhile.
+        os.kill(workers[0], signal.SIGKILL)
+        while set(_workers_of(server.pid)) in (set(workers), set(workers[1:])):
+            assert time.monotonic() < deadline + 60, "the dead worker was not replaced"
+            time.sleep(0.1)
+        assert len(_workers_of(server.pid)) == 2
+        for _ in range(20):
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -78,6 +80,13 @@ def test_several_workers_share_one_port_and_stop_together(tmp_path: Path) -> Non
     while _session_alive(server.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _session_alive(server.pid), "a worker outlived the server"
+
+
+def _workers_of(server: int) -> list[int]:
+    found = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return sorted(
+        pid for pid in found if _parent_of(pid) == server and " serve " in _command_of(pid)
+    )
 
 
 def _parent_of(pid: int) -> int | None:

@@ -13,6 +13,7 @@ the first on a kept-alive connection waits ~40 ms for a delayed ACK (uvicorn iss
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import signal
@@ -65,8 +66,12 @@ def shared_port_socket(host: str, port: int, *, listen: bool = True) -> socket.s
     return sock
 
 
-def serve_worker(host: str, port: int) -> None:
+def serve_worker(host: str, port: int, inherited: socket.socket) -> None:
     """One worker process: its own listener, uvicorn serving the app on it."""
+    # Forked: the supervisor's signal handlers and its reserved socket came along.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    inherited.close()
     listener = shared_port_socket(host, port)
     uvicorn.Server(config(host, port, 1)).run(sockets=[listener])
 
@@ -91,7 +96,13 @@ def _supervise(host: str, port: int, workers: int) -> None:
             field="port",
             hint="choose another --port, or stop the program using this one",
         ) from None
-    context = multiprocessing.get_context("spawn")
+    # Workers are forked from this process once it has imported the application: each starts
+    # serving at once and shares the imported code's pages, instead of importing it all again
+    # (spawned, two workers took 3.2-4.3 s to answer on a 2-core machine; forked, 1.9-2.3 s).
+    # Forking is safe because this process has no threads and no database connection: it only
+    # imports, binds the reserved socket and waits on its children.
+    importlib.import_module(APP.partition(":")[0])
+    context = multiprocessing.get_context("fork")
     stopping = False
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
@@ -102,7 +113,9 @@ def _supervise(host: str, port: int, workers: int) -> None:
     processes = []
     try:
         for _ in range(workers):
-            process = context.Process(target=serve_worker, args=(host, port), daemon=False)
+            process = context.Process(
+                target=serve_worker, args=(host, port, reserved), daemon=False
+            )
             process.start()
             processes.append(process)
         while not stopping:
@@ -113,7 +126,7 @@ def _supervise(host: str, port: int, workers: int) -> None:
                         "worker %s exited with %s; restarting", process.pid, process.exitcode
                     )
                     processes[i] = context.Process(
-                        target=serve_worker, args=(host, port), daemon=False
+                        target=serve_worker, args=(host, port, reserved), daemon=False
                     )
                     processes[i].start()
     finally:
