@@ -719,12 +719,16 @@ def report(out: dict[str, Any], console: Console) -> None:
         "p99 ms",
     ):
         probes.add_column(column, justify="left" if column == "server" else "right")
-    rows = [(f"Cairn, {settings['workers']} worker(s)", out["cairn_probe"], ours["get-version"])]
+    # get-version under load is absent when --only left it out.
+    rows = [
+        (f"Cairn, {settings['workers']} worker(s)", out["cairn_probe"], ours.get("get-version"))
+    ]
     if nodelay:
         workers = f"Cairn, {nodelay['workers']} workers"
-        rows.append((workers, nodelay["probe"], nodelay["get-version"]))
+        rows.append((workers, nodelay["probe"], nodelay.get("get-version")))
     if theirs:
-        rows.append((f"MLflow {out['mlflow_version']}", out["mlflow_probe"], theirs["get-version"]))
+        mlflow = f"MLflow {out['mlflow_version']}"
+        rows.append((mlflow, out["mlflow_probe"], theirs.get("get-version")))
     for name, found, loaded in rows:
         kept, fresh = found["keepalive_p50_ms"], found["new_connection_p50_ms"]
         probes.add_row(
@@ -732,9 +736,11 @@ def report(out: dict[str, Any], console: Console) -> None:
             ms(kept),
             ms(fresh),
             f"{kept - fresh:+,.1f}",
-            f"{loaded['rate']:,.1f}",
-            ms(loaded["p50_ms"]),
-            ms(loaded["p99_ms"]),
+            *(
+                (f"{loaded['rate']:,.1f}", ms(loaded["p50_ms"]), ms(loaded["p99_ms"]))
+                if loaded
+                else ("—", "—", "—")
+            ),
         )
     console.print(probes)
     console.print(

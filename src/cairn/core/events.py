@@ -53,6 +53,21 @@ class EventType(StrEnum):
     ACCESS_LOG_PRUNED = "access_log.pruned"
 
 
+#: Events that change who may do what: a write emitting one changes the access stamp
+#: (:mod:`cairn.store.access_stamp`), so no process trusts a token it verified before.
+ACCESS_EVENTS = frozenset(
+    {
+        EventType.TEAM_CREATED,
+        EventType.TEAM_UPDATED,
+        EventType.PRINCIPAL_CREATED,
+        EventType.PRINCIPAL_UPDATED,
+        EventType.ROLE_GRANTED,
+        EventType.ROLE_REVOKED,
+        EventType.TOKEN_ISSUED,
+        EventType.TOKEN_REVOKED,
+    }
+)
+
 #: Payload schema version of every event type; bump one when its payload changes shape.
 EVENT_SCHEMA_VERSION = 1
 

@@ -41,6 +41,7 @@ from cairn.core.events import EventDraft, EventType, format_time
 from cairn.core.names import canonical_name
 from cairn.core.tokens import PREFIX, new_token, parse_token, token_hash
 from cairn.services.base import MAX_SEQUENCE, Service, new_id, page_cursor, page_size
+from cairn.services.verified_tokens import VerifiedTokens
 from cairn.store import access as q
 from cairn.store import lookup
 from cairn.store import tables as t
@@ -126,13 +127,17 @@ def _missing(name: str) -> NotFound:
 class AccessService(Service):
     """Who is who, and what each holds. ``key`` hashes token secrets (see store.keys)."""
 
-    def __init__(self, store: Store, actor: str, key: bytes) -> None:
+    def __init__(
+        self, store: Store, actor: str, key: bytes, verified: VerifiedTokens | None = None
+    ) -> None:
         super().__init__(store, actor)
         self._key = key
+        self._verified = verified or VerifiedTokens(store.access_stamp)
 
     def as_actor(self, actor: str) -> AccessService:
-        """The same service (same store and key) recording ``actor`` on its events."""
-        return AccessService(self.store, actor, self._key)
+        """The same service (same store, key and verified tokens) recording ``actor`` on its
+        events."""
+        return AccessService(self.store, actor, self._key, self._verified)
 
     # -- principals and roles -------------------------------------------------------------
     def bootstrap(self, name: str, *, expires_in: timedelta | None = None) -> IssuedToken:
@@ -319,21 +324,45 @@ class AccessService(Service):
             token_id, secret = parse_token(token_text)
         except Unauthenticated as exc:
             raise Unauthenticated(INVALID_TOKEN, hint=exc.details.get("hint")) from None
+        digest = token_hash(self._key, secret)
+        kept = self._verified.get(token_id, digest, now)
+        if kept is not None:
+            self._note_use(token_id, kept.last_used_at, now, record_use)
+            return kept.principal
+        stamp = self._verified.stamp()
         with self.store.read() as conn:
             row = q.credential(conn, token_id)
-            matches = hmac.compare_digest(
-                token_hash(self._key, secret), row.hash if row else _NO_HASH
-            )
+            matches = hmac.compare_digest(digest, row.hash if row else _NO_HASH)
             if row is None or not matches or not _usable(row, now):
                 raise Unauthenticated(INVALID_TOKEN, hint=_INVALID_HINT)
             teams = q.roles_of_one(conn, row.principal_id)
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-            touch = functools.partial(self._touch, token_id, now)
-            if record_use is None:
-                touch()
-            else:
-                record_use(token_id, touch)
-        return _as_principal(row.principal, row.registry_role, teams)
+        principal = _as_principal(row.principal, row.registry_role, teams)
+        self._verified.keep(
+            token_id,
+            stamp,
+            digest,
+            principal,
+            expires_at=row.expires_at,
+            last_used_at=row.last_used_at,
+        )
+        self._note_use(token_id, row.last_used_at, now, record_use)
+        return principal
+
+    def _note_use(
+        self,
+        token_id: str,
+        last_used_at: datetime | None,
+        now: datetime,
+        record_use: Callable[[str, Callable[[], None]], None] | None,
+    ) -> None:
+        if last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION:
+            return
+        touch = functools.partial(self._touch, token_id, now)
+        if record_use is None:
+            touch()
+        else:
+            record_use(token_id, touch)
+        self._verified.used(token_id, now)
 
     def _touch(self, token_id: str, now: datetime) -> None:
         try:

@@ -50,6 +50,7 @@ class LogService(Service):
     def rebuild(self) -> RebuildReport:
         """Empty every read table and replay the whole log into them, in one transaction."""
         with self.store.write(self.actor) as tx:
+            tx.access_changed = True  # principals and roles are read tables too
             for table in reversed(READ_TABLES):
                 tx.conn.execute(delete(table))
             replayed = 0

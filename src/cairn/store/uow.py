@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from cairn.core.events import EventDraft, EventType
+from cairn.core.events import ACCESS_EVENTS, EventDraft, EventType
 from cairn.store import eventlog
+from cairn.store.access_stamp import stamp_for
 from cairn.store.engine import WRITE_FLAG
 from cairn.store.errors import translate
 from cairn.store.projector import project, project_versions
@@ -45,12 +46,15 @@ class Tx:
         self.drafts: list[EventDraft] = []
         self.learned: dict[Hashable, Any] = {}
         self.pending: list[dict[str, Any]] = []
+        self.access_changed = False
 
     def emit(self, draft: EventDraft) -> None:
         """Record an event and apply it to the read tables at once."""
         self.flush()
         project(self.conn, str(draft.type), draft.payload, self.actor, self.at)
         self.drafts.append(draft)
+        if draft.type in ACCESS_EVENTS:
+            self.access_changed = True
 
     def emit_registration(self, draft: EventDraft) -> None:
         """Record a version registration, applied in bulk at :meth:`flush` or commit.
@@ -89,6 +93,7 @@ class Store:
             in_memory = not database or database == ":memory:"
             self._turn = WriterTurn(None) if in_memory else turn_for(Path(str(database)))
         self._writers: AbstractContextManager[Any] = self._turn or nullcontext()
+        self.access_stamp = stamp_for(self.dialect, database)
 
     @contextmanager
     def writer_if_free(self) -> Iterator[bool]:
@@ -109,6 +114,10 @@ class Store:
         process): other writers queue behind it instead of meeting SQLite's lock on whatever
         thread they run on, the server's event loop included."""
         return self._writers
+
+    def _access_changed(self, tx: Tx) -> None:
+        if tx.access_changed and self.access_stamp is not None:
+            self.access_stamp.bump()
 
     def remember(self, learned: dict[Hashable, Any]) -> None:
         if len(self.immutable) > _MEMO_LIMIT:
@@ -144,7 +153,11 @@ class Store:
                         yield tx
                         tx.flush()
                         eventlog.append(conn, tx.drafts, actor, tx.at)
+                        # Before the commit too: a check between the commit and the bump
+                        # after it must not trust what it kept.
+                        self._access_changed(tx)
                     self.remember(tx.learned)
+                    self._access_changed(tx)
                 finally:
                     conn.info.pop(WRITE_FLAG, None)
         # The hot path's direct statements raise the driver's own errors, not SQLAlchemy's.
