@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cairn.core import entities as e
+from cairn.core import governance as g
 from cairn.core import specs as s
 from cairn.core.errors import ValidationFailed
 from cairn.core.metadata import Metric
 from cairn.core.registry import Registry
 from cairn.services.access import AccessService
 from cairn.services.catalog import DatasetService, FeatureViewService
+from cairn.services.governance import GovernanceService
 from cairn.services.log import LogService
 from cairn.services.models import ModelService
 from cairn.services.operations import DeploymentService, EnvironmentService, RunService
@@ -82,6 +84,7 @@ class LocalRegistry:
         self.actor = actor
         self._teams = TeamService(self.store, actor)
         self._models = ModelService(self.store, actor)
+        self._governance = GovernanceService(self.store, actor)
         self._datasets = DatasetService(self.store, actor)
         self._feature_views = FeatureViewService(self.store, actor)
         self._runs = RunService(self.store, actor)
@@ -340,6 +343,54 @@ class LocalRegistry:
 
     def rebuild(self) -> e.RebuildReport:
         return self._log.rebuild()
+
+    # -- governance -------------------------------------------------------------------------
+    def publish_policy(
+        self, team: str, name: str, rules: g.PolicyRules | Mapping[str, Any] | None = None
+    ) -> g.Policy:
+        spec = build(g.PolicySpec, team=team, name=name, rules=rules or {})
+        return self._governance.publish_policy(spec.team, spec.name, spec.rules)
+
+    def get_policy(self, ref: str) -> g.Policy:
+        return self._governance.get_policy(ref)
+
+    def list_policies(self, team: str) -> list[g.Policy]:
+        return self._governance.list_policies(team)
+
+    def request_transition(
+        self, version: str, alias: str, *, reason: str, release_notes: str | None = None
+    ) -> g.TransitionRequest:
+        spec = build(
+            g.TransitionSpec,
+            version=version,
+            alias=alias,
+            reason=reason,
+            release_notes=release_notes,
+        )
+        return self._governance.request_transition(
+            spec.version, spec.alias, reason=spec.reason, release_notes=spec.release_notes
+        )
+
+    def approve_transition(
+        self, request: str, *, comment: str | None = None
+    ) -> g.TransitionRequest:
+        spec = build(g.ApprovalSpec, comment=comment)
+        return self._governance.approve(request, comment=spec.comment)
+
+    def reject_transition(self, request: str, *, comment: str) -> g.TransitionRequest:
+        spec = build(g.RejectionSpec, comment=comment)
+        return self._governance.reject(request, comment=spec.comment)
+
+    def get_transition(self, request: str) -> g.TransitionRequest:
+        return self._governance.get_request(request)
+
+    def list_transitions(
+        self, *, model: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[g.TransitionRequest]:
+        return self._governance.list_requests(model=model, status=status, limit=limit)
+
+    def list_aliases(self, model: str) -> list[g.Alias]:
+        return self._governance.aliases(model)
 
     def access_service(
         self, home: Path | None = None, *, secret_key: str | None = None

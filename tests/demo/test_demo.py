@@ -117,3 +117,28 @@ def test_seed_is_deterministic(seeded: Seeded, tmp_path_factory: pytest.TempPath
             # The store orders metrics of one registration by evaluation id (random), so sort.
             assert sorted(a.metrics, key=key) == sorted(b.metrics, key=key)
             assert (a.digest, a.inputs) == (b.digest, b.inputs)
+
+
+def test_production_is_reached_through_reviewed_requests(seeded: Seeded) -> None:
+    registry, summary, _ = seeded
+    assert summary.policies == 2 * summary.teams
+    assert [p.id for p in registry.list_policies("fraud")] == [
+        "policy:fraud/high-risk@1",
+        "policy:fraud/production-gate@1",
+    ]
+    requests = registry.list_transitions(limit=1000)
+    assert len(requests) == summary.transition_requests
+    approved = [r for r in requests if r.status == "approved"]
+    assert len(approved) == summary.aliases > 20
+    for request in approved:
+        people = {a.by for a in request.approvals}
+        assert len(people) == request.approvals_needed
+        assert request.requested_by not in people and "user:demo" not in people
+        [alias] = registry.list_aliases(request.model)
+        assert (alias.alias, alias.version) == ("production", request.version)
+    assert len([r for r in requests if r.status == "pending"]) == 1
+    [refused] = [r for r in requests if r.status == "refused"]
+    assert {u.field for u in refused.unmet} == {
+        "model.documentation.intended_use",
+        "model.documentation.limitations",
+    }

@@ -28,6 +28,7 @@ class Server:
     tokens: dict[str, str | None]  # principal label -> token (None: send no token)
     deployment: str  # id of an active deployment of fraud/churn@1 in prod
     subject_token: str  # id of a token of SUBJECT
+    transition: str = ""  # id of a pending request to move fraud/churn's production alias
 
     def client(self, who: str) -> httpx.Client:
         token = self.tokens[who]
@@ -97,8 +98,9 @@ def started(url: str, home: Path, **settings: Any) -> Iterator[Server]:
         access = setup.access_service(home)
         tokens = principals(access)
         subject_token = access.list_tokens(SUBJECT)[0].id
+        transition = setup.request_transition("fraud/churn@1", "production", reason="seeded").id
     with live_server(ServerSettings(target=url, home=str(home), **settings)) as base:
-        yield Server(base, tokens, deployment, subject_token)
+        yield Server(base, tokens, deployment, subject_token, transition)
 
 
 @pytest.fixture(scope="module")

@@ -220,6 +220,33 @@ TABLE: dict[tuple[str, str], Sample] = {
     ("DELETE", f"{API}/teams/{{team}}/roles/{{name}}"): Sample(
         "fraud admin", f"{API}/teams/fraud/roles/{SUBJECT}"
     ),
+    # governance
+    ("POST", f"{API}/policies"): Sample(
+        "fraud admin", f"{API}/policies", {"team": "fraud", "name": "matrix"}
+    ),
+    ("GET", f"{API}/policies"): Sample("any principal", f"{API}/policies?team=fraud"),
+    ("GET", f"{API}/policies/{{team}}/{{name}}"): Sample(
+        "any principal", f"{API}/policies/fraud/matrix"
+    ),
+    ("POST", f"{API}/transitions"): Sample(
+        "fraud contributor",
+        f"{API}/transitions",
+        {"version": "fraud/churn@1", "alias": "matrix", "reason": "the matrix asks"},
+    ),
+    ("GET", f"{API}/transitions"): Sample("any principal", f"{API}/transitions?model=fraud/churn"),
+    ("GET", f"{API}/transitions/{{request}}"): Sample(
+        "any principal", f"{API}/transitions/{{transition}}"
+    ),
+    # The first approver admitted decides the seeded request; later ones find it decided (409).
+    ("POST", f"{API}/transitions/{{request}}/approve"): Sample(
+        "fraud approver", f"{API}/transitions/{{transition}}/approve"
+    ),
+    ("POST", f"{API}/transitions/{{request}}/reject"): Sample(
+        "fraud approver", f"{API}/transitions/{{transition}}/reject", {"comment": "no"}
+    ),
+    ("GET", f"{API}/models/{{team}}/{{name}}/aliases"): Sample(
+        "any principal", f"{API}/models/fraud/churn/aliases"
+    ),
     ("GET", f"{API}/audit"): Sample("auditor", f"{API}/audit?outcome=denied"),
     ("POST", f"{API}/audit/prune"): Sample(
         "registry admin", f"{API}/audit/prune", {"older_than_seconds": 90 * 86400}
@@ -260,6 +287,7 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 def call(client: httpx.Client, method: str, sample: Sample, server: Server) -> httpx.Response:
     path = sample.path.replace("{deployment}", server.deployment)
     path = path.replace("{token}", server.subject_token)
+    path = path.replace("{transition}", server.transition)
     body = {} if sample.body is None else {"json": sample.body}
     return client.request(method, path, **body)
 

@@ -128,6 +128,28 @@ def build_rich_registry(reg: LocalRegistry) -> None:
     reg.retire_deployment(staged.id, at=T0 + timedelta(days=4))
     assert first.id != staged.id
     _add_access(reg)
+    _add_governance(reg)
+
+
+def _add_governance(reg: LocalRegistry) -> None:
+    """Policy versions; requests refused, rejected and approved; an alias set, removed by a
+    change to its version, and set again."""
+    everything = ["owner", "description", "risk_class", "intended_use", "limitations"]
+    everything += ["evaluation", "training_data", "training_run"]
+    reg.publish_policy("fraud", "gate", {"require": ["owner"], "aliases": ["production"]})
+    reg.publish_policy("fraud", "gate", {"require": everything, "approvals": 2})
+    requester = reg.as_actor("user:requester")
+    refused = requester.request_transition("fraud/churn@2", "production", reason="no owner yet")
+    assert refused.status == "refused"
+    rejected = requester.request_transition("fraud/churn@1", "champion", reason="older")
+    reg.as_actor("user:ann").reject_transition(rejected.id, comment="not the best")
+    for attempt in range(2):
+        asked = requester.request_transition("fraud/churn@2", "champion", reason=f"try {attempt}")
+        reg.as_actor("user:ann").approve_transition(asked.id, comment="ok")
+        assert reg.list_aliases("fraud/churn")[0].version == "model:fraud/churn@2"
+        if attempt == 0:
+            reg.update_version("fraud/churn@2", labels={"reviewed": "yes"})  # removes the alias
+            assert reg.list_aliases("fraud/churn") == []
 
 
 def _add_access(reg: LocalRegistry) -> None:

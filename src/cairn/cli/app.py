@@ -21,6 +21,7 @@ from cairn.cli import (
     deployments,
     environments,
     features,
+    governance,
     log,
     models,
     runs,
@@ -93,6 +94,11 @@ app.add_typer(access.principal_app, name="principal")
 app.add_typer(access.role_app, name="role")
 app.add_typer(access.token_app, name="token")
 app.command("audit")(access.audit)
+app.add_typer(governance.request_app, name="request")
+app.command("approve")(governance.approve)
+app.command("reject")(governance.reject)
+app.add_typer(governance.policy_app, name="policy")
+app.add_typer(governance.alias_app, name="alias")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from cairn.core import entities as e
 from cairn.core import errors
+from cairn.core import governance as g
 from cairn.core import specs as s
 from cairn.core.metadata import Metric
 from cairn.core.names import Kind, parse_ref
@@ -387,6 +388,63 @@ class HttpRegistry:
         body = _body(name=name, version=version, json_schema=json_schema, **fields)
         return self._one(e.SchemaVersion, "POST", "/schemas", json=body)
 
+    # -- governance -------------------------------------------------------------------------
+    def publish_policy(
+        self, team: str, name: str, rules: g.PolicyRules | Mapping[str, Any] | None = None
+    ) -> g.Policy:
+        body = _body(team=team, name=name, rules=rules or {})
+        return self._one(g.Policy, "POST", "/policies", json=body)
+
+    def get_policy(self, ref: str) -> g.Policy:
+        path, _, version = ref.removeprefix("policy:").partition("@")
+        team, _, name = path.partition("/")
+        if not team or not name or (version and not version.isdigit()):
+            raise errors.ValidationFailed(
+                f"{ref!r} is not a policy reference",
+                field="policy",
+                rule="pattern",
+                hint="team/name or team/name@version",
+            )
+        params = {"version": int(version)} if version else {}
+        url = f"/policies/{_segment(team.removeprefix('team:'))}/{_segment(name)}"
+        return self._one(g.Policy, "GET", url, params=params)
+
+    def list_policies(self, team: str) -> list[g.Policy]:
+        return self._many(g.Policy, "/policies", team=team.removeprefix("team:"))
+
+    def request_transition(
+        self, version: str, alias: str, *, reason: str, release_notes: str | None = None
+    ) -> g.TransitionRequest:
+        body = _body(version=version, alias=alias, reason=reason, release_notes=release_notes)
+        return self._one(g.TransitionRequest, "POST", "/transitions", json=body)
+
+    def approve_transition(
+        self, request: str, *, comment: str | None = None
+    ) -> g.TransitionRequest:
+        path = f"/transitions/{_segment(_request(request))}/approve"
+        return self._one(g.TransitionRequest, "POST", path, json=_body(comment=comment))
+
+    def reject_transition(self, request: str, *, comment: str) -> g.TransitionRequest:
+        path = f"/transitions/{_segment(_request(request))}/reject"
+        return self._one(g.TransitionRequest, "POST", path, json=_body(comment=comment))
+
+    def get_transition(self, request: str) -> g.TransitionRequest:
+        path = f"/transitions/{_segment(_request(request))}"
+        return self._one(g.TransitionRequest, "GET", path)
+
+    def list_transitions(
+        self, *, model: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[g.TransitionRequest]:
+        params = {"model": model, "status": status, "limit": limit}
+        return self._many(
+            g.TransitionRequest,
+            "/transitions",
+            **{k: v for k, v in params.items() if v is not None},
+        )
+
+    def list_aliases(self, model: str) -> list[g.Alias]:
+        return self._many(g.Alias, f"/models/{_path(model, Kind.MODEL)}/aliases")
+
     def get_schema(self, ref: str) -> e.SchemaVersion:
         name, _, version = ref.partition("/")
         path = f"/schemas/{_segment(name)}" + (f"/{_segment(version)}" if version else "")
@@ -409,6 +467,10 @@ class HttpRegistry:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _request(text: str) -> str:
+    return text.removeprefix("transition:")
+
+
 def _body(**fields: Any) -> dict[str, Any]:
     """A JSON body: keyword arguments as given (times as ISO 8601), models dumped."""
     return {k: _jsonable(v) for k, v in fields.items()}

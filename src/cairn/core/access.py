@@ -47,6 +47,7 @@ class Action(StrEnum):
     READ = "read"  # catalogue reads: models, versions, lineage inputs, history
     WRITE = "write"  # create and change a team's entities (contributor)
     DEPLOY = "deploy"  # put a version into an environment (approver)
+    APPROVE = "approve"  # decide a team's transition requests (approver)
     TEAM_ADMIN = "team-admin"  # change the team itself, grant its roles (team admin)
     PUBLISH_SCHEMA = "publish-schema"  # facet schemas are shared: contributor of any team
     REGISTRY_ADMIN = "registry-admin"  # teams, environments, principals, rebuild
@@ -74,6 +75,7 @@ OPEN_READS = True
 _TEAM_MINIMUM = {
     Action.WRITE: Role.CONTRIBUTOR,
     Action.DEPLOY: Role.APPROVER,
+    Action.APPROVE: Role.APPROVER,
     Action.TEAM_ADMIN: Role.ADMIN,
 }
 

@@ -51,6 +51,15 @@ class EventType(StrEnum):
     # The access log is kept apart from the event log and may be pruned; that it was, by whom
     # and up to when, is on the record.
     ACCESS_LOG_PRUNED = "access_log.pruned"
+    # Governance: a policy version, a request to move an alias and each decision on it, and
+    # the alias moves themselves.
+    POLICY_PUBLISHED = "policy.published"
+    TRANSITION_REQUESTED = "transition.requested"
+    TRANSITION_APPROVED = "transition.approved"
+    TRANSITION_REJECTED = "transition.rejected"
+    TRANSITION_VOIDED = "transition.voided"
+    ALIAS_SET = "alias.set"
+    ALIAS_REMOVED = "alias.removed"
 
 
 #: Events that change who may do what: a write emitting one changes the access stamp

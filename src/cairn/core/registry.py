@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cairn.core import entities as e
+from cairn.core import governance as g
 from cairn.core import specs as s
 from cairn.core.metadata import Metric
 
@@ -200,6 +201,46 @@ class Registry(Protocol):
 
     def serving(self, environment: str, at: datetime) -> list[e.Serving]:
         """What was serving in ``environment`` at ``at``, each with its version and its inputs."""
+
+    # -- governance -----------------------------------------------------------------------------
+    def publish_policy(
+        self, team: str, name: str, rules: g.PolicyRules | Mapping[str, Any] | None = None
+    ) -> g.Policy:
+        """Publish the next version of a team's policy: which aliases it gates, for which risk
+        classes, what it requires and how many distinct approvers."""
+
+    def get_policy(self, ref: str) -> g.Policy:
+        """A policy by ``team/name`` (its newest version) or ``team/name@version``."""
+
+    def list_policies(self, team: str) -> list[g.Policy]:
+        """The newest version of each of a team's policies."""
+
+    def request_transition(
+        self, version: str, alias: str, *, reason: str, release_notes: str | None = None
+    ) -> g.TransitionRequest:
+        """Ask for the model's ``alias`` to point at ``version``. Checked against the team's
+        policies at once: a request that fails one comes back ``refused``, listing every unmet
+        rule (and is on the record); otherwise it is ``pending`` until approved."""
+
+    def approve_transition(
+        self, request: str, *, comment: str | None = None
+    ) -> g.TransitionRequest:
+        """Approve a pending request; PermissionDenied for its requester or the version's
+        registrant. With enough distinct approvals, for the version's content as it is now, and
+        the policies still met, the alias moves and the request is ``approved``."""
+
+    def reject_transition(self, request: str, *, comment: str) -> g.TransitionRequest:
+        """Reject a pending request, saying why."""
+
+    def get_transition(self, request: str) -> g.TransitionRequest: ...
+
+    def list_transitions(
+        self, *, model: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[g.TransitionRequest]:
+        """Transition requests, newest first, of one model and in one status if given."""
+
+    def list_aliases(self, model: str) -> list[g.Alias]:
+        """Where a model's aliases point, each with the digest and request that approved it."""
 
     def register_schema(
         self, name: str, version: int, json_schema: dict[str, Any], **fields: Any

@@ -61,6 +61,9 @@ class DemoSummary(BaseModel):
     environments: int = 0
     deployments: int = 0
     evaluations: int = 0
+    policies: int = 0
+    transition_requests: int = 0
+    aliases: int = 0
 
 
 @dataclass
@@ -359,6 +362,9 @@ def seed(registry: Registry, *, progress: Progress | None = None) -> DemoSummary
         + len(versions)
         + sum(1 + len(results) for _, _, results in plan.evaluations)
         + len(plan.rollout)
+        + 2 * len(TEAMS)
+        + sum(1 for m in MODELS if m.status == "live")
+        + 1
     )
     count = _Counter(total, progress)
     summary = DemoSummary()
@@ -477,4 +483,67 @@ def seed(registry: Registry, *, progress: Progress | None = None) -> DemoSummary
             key = (event.version, event.environment)
             registry.retire_deployment(active.pop(key), at=event.at)
             count.step("retirements")
+    # Reviews need several people; over HTTP a token speaks for one, so only an embedded
+    # registry (which can act as anyone) gets them.
+    act_as: Callable[[str], Registry] | None = getattr(registry, "as_actor", None)
+    if act_as is not None:
+        _govern(registry, act_as, plan, summary, count)
     return summary
+
+
+def _govern(
+    registry: Registry,
+    act_as: Callable[[str], Registry],
+    plan: _Plan,
+    summary: DemoSummary,
+    count: _Counter,
+) -> None:
+    """Team policies for production, and each live model's newest version put there through a
+    reviewed request; the last one still waits for its reviewer."""
+    for team in TEAMS:
+        registry.publish_policy(
+            team.name,
+            "production-gate",
+            {
+                "require": ["owner", "intended_use", "limitations", "evaluation", "training_data"],
+                "description": "What every production model documents and evidences.",
+            },
+        )
+        registry.publish_policy(
+            team.name,
+            "high-risk",
+            {"risk_classes": ["high"], "approvals": 2, "description": "Four eyes (EU AI Act)."},
+        )
+        summary.policies += 2
+        count.step("policies", 2)
+    live = [m for m in MODELS if m.status == "live"]
+    for index, model in enumerate(live):
+        ref = f"{model.team}/{model.name}"
+        newest = plan.versions[ref][-1].number
+        asked = act_as(f"user:{model.team}-lead").request_transition(
+            f"{ref}@{newest}",
+            "production",
+            reason="best offline metrics of the candidates this quarter",
+            release_notes=f"Retrained on the newest data; see the evaluation of @{newest}.",
+        )
+        summary.transition_requests += 1
+        count.step("transition requests")
+        if asked.status != "pending" or index == len(live) - 1:
+            continue
+        for reviewer in (f"user:{model.team}-reviewer", "user:risk-officer")[
+            : asked.approvals_needed
+        ]:
+            act_as(reviewer).approve_transition(asked.id, comment="evidence checked")
+        summary.aliases += 1
+    # An experiment someone tried to rush: the policy refuses it, naming what is missing.
+    rushed = next(
+        m
+        for m in MODELS
+        if m.status == "experimental" and m.name.endswith(("challenger", "bert"))  # undocumented
+    )
+    ref = f"{rushed.team}/{rushed.name}"
+    act_as(f"user:{rushed.team}-lead").request_transition(
+        f"{ref}@{plan.versions[ref][-1].number}", "production", reason="the demo is tomorrow"
+    )
+    summary.transition_requests += 1
+    count.step("transition requests")

@@ -124,6 +124,13 @@ class ServerContext:
         principal: Principal = request.state.principal
         return self.root.as_actor(principal.name)
 
+    def transition_version(self, request: str) -> str | None:
+        """The version a transition request is about (None if there is no such request)."""
+        try:
+            return self.root.get_transition(request).version
+        except CairnError:
+            return None  # the handler will refuse it with the precise reason
+
     def deployment_version(self, deployment: str) -> str | None:
         deployment_id = deployment.removeprefix("deployment:")
         with self.root.store.read() as conn:

@@ -21,6 +21,7 @@ from cairn.core.specs import (
     VersionSpec,
 )
 from cairn.services.base import Service, dataset_versions, new_id, page_cursor, page_size
+from cairn.services.governance import remove_stale_aliases
 from cairn.services.importing import VersionImport
 from cairn.services.registration import Registration, evaluations, evaluations_payload
 from cairn.services.schemas import patch_payload, resolve_facets, upgraded
@@ -131,6 +132,7 @@ class ModelService(Service):
             lookup.expect_revision(tx.conn, t.model_versions, version_id, if_revision, str(ref))
             payload = patch_payload(tx.conn, version_id, patch)
             tx.emit(EventDraft(EventType.VERSION_UPDATED, str(ref), payload))
+            remove_stale_aliases(tx, version_id)
             return reads.versions(
                 tx.conn, reads.version_query().where(t.model_versions.c.id == version_id)
             )[0]
@@ -154,6 +156,8 @@ class ModelService(Service):
                 tx.emit(
                     EventDraft(event, str(ref), {"id": subject_id, "changes": {}, "facets": moved})
                 )
+                if ref.version:
+                    remove_stale_aliases(tx, subject_id)
             return [f"{name}/{facet['schema_version']}" for name, facet in moved.items()]
 
     # -- evaluations ------------------------------------------------------------------------
@@ -179,6 +183,7 @@ class ModelService(Service):
                     {"version_id": version_id, **evaluation},
                 )
             )
+            remove_stale_aliases(tx, version_id)
             return EvaluationResult(
                 id=f"evaluation:{evaluation['id']}",
                 version=str(ref),

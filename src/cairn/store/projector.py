@@ -264,6 +264,68 @@ def _credentials_only(conn: Connection, payload: dict[str, Any], actor: str, at:
     """
 
 
+def _transition_approved(
+    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
+) -> None:
+    # An approver approving again (after the version changed) replaces their approval.
+    approvals = t.transition_approvals.c
+    conn.execute(
+        delete(t.transition_approvals).where(
+            approvals.request_id == payload["request_id"], approvals.approved_by == actor
+        )
+    )
+    row = {
+        "request_id": payload["request_id"],
+        "approved_by": actor,
+        "approved_at": at,
+        "digest": payload["digest"],
+        "comment": payload.get("comment"),
+    }
+    insert_rows(conn, t.transition_approvals, [row])
+    decided = payload["status"] != "pending"
+    _request_status(conn, payload, actor if decided else None, at)
+
+
+def _transition_decided(
+    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
+) -> None:
+    _request_status(conn, payload, actor, at)
+
+
+def _request_status(
+    conn: Connection, payload: dict[str, Any], decided_by: str | None, at: datetime
+) -> None:
+    values: dict[str, Any] = {
+        "status": payload["status"],
+        "updated_at": at,
+        "revision": t.transition_requests.c.revision + 1,
+    }
+    if decided_by is not None:
+        values.update(decided_by=decided_by, decision_comment=payload.get("comment"))
+    if "unmet" in payload:
+        values["unmet"] = payload["unmet"]
+    conn.execute(
+        update(t.transition_requests)
+        .where(t.transition_requests.c.id == payload["request_id"])
+        .values(values)
+    )
+
+
+def _alias_set(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    _alias_removed(conn, payload, actor, at)
+    row = {**_row(t.model_aliases, payload), "set_by": actor, "set_at": at}
+    insert_rows(conn, t.model_aliases, [row])
+
+
+def _alias_removed(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    aliases = t.model_aliases.c
+    conn.execute(
+        delete(t.model_aliases).where(
+            aliases.model_id == payload["model_id"], aliases.alias == payload["alias"]
+        )
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     EventType.TEAM_CREATED: _create(t.teams),
     EventType.TEAM_UPDATED: _update(t.teams),
@@ -299,6 +361,13 @@ HANDLERS: dict[str, Handler] = {
     EventType.ACCESS_LOG_PRUNED: _outside_read_tables,
     EventType.TOKEN_ISSUED: _credentials_only,
     EventType.TOKEN_REVOKED: _credentials_only,
+    EventType.POLICY_PUBLISHED: _create(t.policies, actor_column="created_by"),
+    EventType.TRANSITION_REQUESTED: _create(t.transition_requests, actor_column="requested_by"),
+    EventType.TRANSITION_APPROVED: _transition_approved,
+    EventType.TRANSITION_REJECTED: _transition_decided,
+    EventType.TRANSITION_VOIDED: _transition_decided,
+    EventType.ALIAS_SET: _alias_set,
+    EventType.ALIAS_REMOVED: _alias_removed,
 }
 
 

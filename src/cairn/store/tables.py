@@ -378,6 +378,64 @@ access_log = Table(
 )
 
 #: Projections, in an order that satisfies foreign keys when filled.
+# -- governance: policies, transition requests and their approvals, aliases -----------------------
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("team_id", Uuid, ForeignKey("teams.id"), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("rules", JsonDoc, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    *_audit(),
+    UniqueConstraint("team_id", "name", "version"),
+)
+
+transition_requests = Table(
+    "transition_requests",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("model_id", Uuid, ForeignKey("models.id"), nullable=False),
+    Column("version_id", Uuid, ForeignKey("model_versions.id"), nullable=False, index=True),
+    Column("alias", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("release_notes", Text),
+    Column("digest", String(80), nullable=False),
+    Column("approvals_needed", Integer, nullable=False),
+    Column("policies", JsonDoc, nullable=False),
+    Column("unmet", JsonDoc, nullable=False),
+    Column("decided_by", String(200)),
+    Column("decision_comment", String(500)),
+    *_audit(),
+    _states("status", ("pending", "approved", "rejected", "refused", "void"), "status"),
+    Index(None, "model_id", "status"),
+)
+
+transition_approvals = Table(
+    "transition_approvals",
+    metadata,
+    Column("request_id", Uuid, ForeignKey("transition_requests.id"), primary_key=True),
+    Column("approved_by", String(200), primary_key=True),
+    Column("approved_at", UTCDateTime, nullable=False),
+    Column("digest", String(80), nullable=False),
+    Column("comment", String(500)),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("model_id", Uuid, ForeignKey("models.id"), primary_key=True),
+    Column("alias", String(40), primary_key=True),
+    Column("version_id", Uuid, ForeignKey("model_versions.id"), nullable=False, index=True),
+    Column("digest", String(80), nullable=False),
+    Column("request_id", Uuid, ForeignKey("transition_requests.id")),
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
 READ_TABLES: tuple[Table, ...] = (
     teams,
     environments,
@@ -398,4 +456,8 @@ READ_TABLES: tuple[Table, ...] = (
     facets,
     principals,
     team_roles,
+    policies,
+    transition_requests,
+    transition_approvals,
+    model_aliases,
 )

@@ -1,0 +1,510 @@
+"""Governance: versioned policies, and aliases that move only through approved requests.
+
+A model's alias (``staging``, ``production``, ``champion``) points at one of its versions and
+changes only when a transition request is approved: by as many distinct approvers as the
+strictest applicable policy asks, none of them the requester or the version's registrant
+(:func:`cairn.core.governance.conflicted`, enforced here, not in a route or a UI). Each
+approval is bound to the version's content digest; the request is re-checked against the
+team's policies when the last approval arrives, and refused, listing every unmet rule, if they
+no longer hold. An alias remembers the digest it was approved for: when the version's artifact
+or metadata changes later, the alias is removed in the same transaction (``alias.removed``),
+so an alias always names content that was approved as it is now.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from cairn.core.entities import Model, ModelVersion
+from cairn.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cairn.core.events import EventDraft, EventType
+from cairn.core.governance import (
+    Alias,
+    Approval,
+    Policy,
+    PolicyRef,
+    PolicyRules,
+    RequestStatus,
+    TransitionRequest,
+    Unmet,
+    approvals_needed,
+    conflicted,
+    content_digest,
+    distinct_approvers,
+    policy_id,
+    unmet_rules,
+)
+from cairn.core.names import Kind, canonical_name, parse_ref
+from cairn.services.base import Service, new_id, page_size
+from cairn.store import lookup, reads
+from cairn.store import tables as t
+from cairn.store.uow import Tx
+
+_ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+_REQUEST_PREFIX = "transition:"
+
+
+def alias_name(text: str) -> str:
+    if not _ALIAS.match(text):
+        raise ValidationFailed(
+            f"{text!r} is not an alias name",
+            field="alias",
+            rule="pattern",
+            hint="lower-case letters, digits and '-', starting with a letter: production",
+        )
+    return text
+
+
+def _request_id(text: str) -> str:
+    raw = text.removeprefix(_REQUEST_PREFIX)
+    if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", raw):
+        raise ValidationFailed(
+            f"{text!r} is not a transition request id",
+            field="request",
+            rule="pattern",
+            hint="use the id 'cairn request' printed, like transition:0190…",
+        )
+    return raw
+
+
+class GovernanceService(Service):
+    # -- policies ---------------------------------------------------------------------------
+    def publish_policy(self, team: str, name: str, rules: PolicyRules) -> Policy:
+        """Publish the next version of a team's policy; earlier decisions keep naming theirs."""
+        team = canonical_name(team.removeprefix("team:"), field="team")
+        name = canonical_name(name, field="name")
+        with self.store.write(self.actor) as tx:
+            team_id = lookup.team_id(tx.conn, team)
+            version = _latest_policy_version(tx.conn, team_id, name) + 1
+            payload = {
+                "id": new_id(),
+                "team_id": team_id,
+                "name": name,
+                "version": version,
+                "rules": rules.model_dump(mode="json"),
+            }
+            subject = f"policy:{team}/{name}"
+            tx.emit(EventDraft(EventType.POLICY_PUBLISHED, subject, payload))
+            return _policies(tx.conn, team_id=team_id, name=name, version=version)[0]
+
+    def list_policies(self, team: str) -> list[Policy]:
+        """The newest version of each of a team's policies."""
+        team = canonical_name(team.removeprefix("team:"), field="team")
+        with self.store.read() as conn:
+            return _policies(conn, team_id=lookup.team_id(conn, team), latest=True)
+
+    def get_policy(self, ref: str) -> Policy:
+        """``team/name`` (the newest version) or ``team/name@version``."""
+        text = ref.removeprefix("policy:")
+        path, _, number = text.partition("@")
+        team, _, name = path.partition("/")
+        if not team or not name or (number and not number.isdigit()):
+            raise ValidationFailed(
+                f"{ref!r} is not a policy reference",
+                field="policy",
+                rule="pattern",
+                hint="team/name or team/name@version",
+            )
+        with self.store.read() as conn:
+            team_id = lookup.team_id(conn, canonical_name(team, field="team"))
+            found = _policies(
+                conn,
+                team_id=team_id,
+                name=name,
+                version=int(number) if number else None,
+                latest=not number,
+            )
+        if not found:
+            raise NotFound(f"policy:{path}{'@' + number if number else ''} does not exist")
+        return found[0]
+
+    # -- transition requests ------------------------------------------------------------------
+    def request_transition(
+        self, version: str, alias: str, *, reason: str, release_notes: str | None = None
+    ) -> TransitionRequest:
+        """Ask for ``alias`` of the version's model to point at it. The team's policies are
+        checked now: a request that fails one is recorded as refused, with every unmet rule."""
+        ref = parse_ref(version, kind=Kind.MODEL, versioned=True)
+        alias = alias_name(alias)
+        if not reason.strip():
+            raise ValidationFailed(
+                "a transition request needs a reason", field="reason", rule="required"
+            )
+        with self.store.write(self.actor) as tx:
+            model, found = _subject(tx.conn, ref)
+            digest = content_digest(found)
+            current = _alias_row(tx.conn, found, alias)
+            if current is not None and current.version_id == _version_id(tx.conn, found):
+                raise Conflict(f"{alias} of {found.model} already points at {found.id}")
+            if _pending(tx.conn, found, alias):
+                raise Conflict(
+                    f"a request to point {alias} at {found.id} is already pending",
+                    hint="approve or reject it first (cairn request list)",
+                )
+            applicable = _applicable(tx.conn, model, alias)
+            unmet = unmet_rules(applicable, model, found)
+            request_id = new_id()
+            payload = {
+                "id": request_id,
+                "model_id": lookup.entity_id(tx.conn, parse_ref(found.model, kind=Kind.MODEL)),
+                "version_id": _version_id(tx.conn, found),
+                "alias": alias,
+                "status": RequestStatus.REFUSED if unmet else RequestStatus.PENDING,
+                "reason": reason,
+                "release_notes": release_notes,
+                "digest": digest,
+                "approvals_needed": approvals_needed(applicable),
+                "policies": [_ref(p, r).model_dump() for p, r in applicable],
+                "unmet": [u.model_dump(mode="json") for u in unmet],
+            }
+            tx.emit(EventDraft(EventType.TRANSITION_REQUESTED, found.id, payload))
+            return _requests(tx.conn, request_id=request_id)[0]
+
+    def approve(self, request: str, *, comment: str | None = None) -> TransitionRequest:
+        """Approve a pending request. The approval counts for the version's content as it is
+        now; once enough distinct approvers agree and the policies still hold, the alias moves.
+        """
+        request_id = _request_id(request)
+        with self.store.write(self.actor) as tx:
+            pending = self._pending_request(tx.conn, request_id)
+            model, found = _subject(tx.conn, parse_ref(pending.version, kind=Kind.MODEL))
+            reason = conflicted(
+                self.actor, requester=pending.requested_by, registrant=found.registered_by
+            )
+            if reason:
+                raise PermissionDenied(reason, rule="separation-of-duties")
+            digest = content_digest(found)
+            approvers = distinct_approvers(pending.approvals, digest) | {self.actor}
+            status = RequestStatus.PENDING
+            unmet: list[Unmet] = []
+            if len(approvers) >= pending.approvals_needed:
+                unmet = unmet_rules(_applicable(tx.conn, model, pending.alias), model, found)
+                status = RequestStatus.REFUSED if unmet else RequestStatus.APPROVED
+            if status is RequestStatus.REFUSED:
+                self._decide(
+                    tx, pending, found, EventType.TRANSITION_VOIDED, status, comment, unmet
+                )
+            else:
+                approval = {
+                    "request_id": request_id,
+                    "digest": digest,
+                    "comment": comment,
+                    "status": status,
+                }
+                tx.emit(EventDraft(EventType.TRANSITION_APPROVED, found.id, approval))
+            if status is RequestStatus.APPROVED:
+                moved = {
+                    "model_id": _row_of(tx.conn, request_id).model_id,
+                    "alias": pending.alias,
+                    "version_id": _version_id(tx.conn, found),
+                    "digest": digest,
+                    "request_id": request_id,
+                }
+                tx.emit(EventDraft(EventType.ALIAS_SET, found.id, moved))
+            return _requests(tx.conn, request_id=request_id)[0]
+
+    def reject(self, request: str, *, comment: str) -> TransitionRequest:
+        """Reject a pending request, saying why."""
+        request_id = _request_id(request)
+        if not comment.strip():
+            raise ValidationFailed(
+                "a rejection needs a comment saying why", field="comment", rule="required"
+            )
+        with self.store.write(self.actor) as tx:
+            pending = self._pending_request(tx.conn, request_id)
+            _, found = _subject(tx.conn, parse_ref(pending.version, kind=Kind.MODEL))
+            self._decide(
+                tx, pending, found, EventType.TRANSITION_REJECTED, RequestStatus.REJECTED, comment
+            )
+            return _requests(tx.conn, request_id=request_id)[0]
+
+    def get_request(self, request: str) -> TransitionRequest:
+        request_id = _request_id(request)
+        with self.store.read() as conn:
+            found = _requests(conn, request_id=request_id)
+        if not found:
+            raise NotFound(f"{_REQUEST_PREFIX}{request_id} does not exist")
+        return found[0]
+
+    def list_requests(
+        self,
+        *,
+        model: str | None = None,
+        status: RequestStatus | str | None = None,
+        limit: int = 100,
+    ) -> list[TransitionRequest]:
+        """Requests newest first, of one model and in one status if given."""
+        wanted = RequestStatus(status) if status is not None else None
+        with self.store.read() as conn:
+            model_id = (
+                lookup.entity_id(conn, parse_ref(model, kind=Kind.MODEL, versioned=False))
+                if model
+                else None
+            )
+            return _requests(conn, model_id=model_id, status=wanted, limit=page_size(limit))
+
+    def aliases(self, model: str) -> list[Alias]:
+        ref = parse_ref(model, kind=Kind.MODEL, versioned=False)
+        with self.store.read() as conn:
+            model_id = lookup.entity_id(conn, ref)
+            return _aliases(conn, model_id=model_id)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _pending_request(self, conn: Connection, request_id: str) -> TransitionRequest:
+        found = _requests(conn, request_id=request_id)
+        if not found:
+            raise NotFound(f"{_REQUEST_PREFIX}{request_id} does not exist")
+        if found[0].status is not RequestStatus.PENDING:
+            raise Conflict(f"{found[0].id} is {found[0].status}, not pending")
+        return found[0]
+
+    def _decide(
+        self,
+        tx: Tx,
+        pending: TransitionRequest,
+        version: ModelVersion,
+        event: EventType,
+        status: RequestStatus,
+        comment: str | None,
+        unmet: list[Unmet] | None = None,
+    ) -> None:
+        payload: dict[str, Any] = {
+            "request_id": pending.id.removeprefix(_REQUEST_PREFIX),
+            "status": status,
+            "comment": comment,
+        }
+        if unmet is not None:
+            payload["unmet"] = [u.model_dump(mode="json") for u in unmet]
+        tx.emit(EventDraft(event, version.id, payload))
+
+
+def remove_stale_aliases(tx: Tx, version_id: str) -> None:
+    """After a version changed: remove every alias approved for its earlier content."""
+    aliases = _aliases(tx.conn, version_id=version_id)
+    if not aliases:
+        return
+    tx.flush()
+    found = reads.versions(
+        tx.conn, reads.version_query().where(t.model_versions.c.id == version_id)
+    )
+    digest = content_digest(found[0])
+    for alias in aliases:
+        if alias.digest != digest:
+            payload = {
+                "model_id": _model_id_of(tx.conn, version_id),
+                "alias": alias.alias,
+                "reason": "the version changed after its approval",
+                "approved_digest": alias.digest,
+                "digest": digest,
+            }
+            tx.emit(EventDraft(EventType.ALIAS_REMOVED, found[0].id, payload))
+
+
+# -- queries ------------------------------------------------------------------------------------
+def _subject(conn: Connection, ref: Any) -> tuple[Model, ModelVersion]:
+    params = {"team": ref.namespace, "model": ref.name, "version": ref.version}
+    found = reads.fetch_versions(conn, reads.VERSION_BY_NAME, params)
+    if not found:
+        lookup.entity_id(conn, ref)  # raises NotFound naming what is missing
+    model_id = _model_id_of(conn, _version_id(conn, found[0]))
+    model = reads.models(conn, reads.model_query().where(t.models.c.id == model_id))[0]
+    return model, found[0]
+
+
+def _version_id(conn: Connection, version: ModelVersion) -> str:
+    return lookup.entity_id(conn, parse_ref(version.id, kind=Kind.MODEL))
+
+
+def _model_id_of(conn: Connection, version_id: str) -> str:
+    query = select(t.model_versions.c.model_id).where(t.model_versions.c.id == version_id)
+    return str(conn.execute(query).scalar_one())
+
+
+def _latest_policy_version(conn: Connection, team_id: str, name: str) -> int:
+    p = t.policies.c
+    query = select(func.max(p.version)).where(p.team_id == team_id, p.name == name)
+    return int(conn.execute(query).scalar() or 0)
+
+
+def _policies(
+    conn: Connection,
+    *,
+    team_id: str,
+    name: str | None = None,
+    version: int | None = None,
+    latest: bool = False,
+) -> list[Policy]:
+    p = t.policies.c
+    query = (
+        select(t.policies, t.teams.c.name.label("team"))
+        .join(t.teams, t.teams.c.id == p.team_id)
+        .where(p.team_id == team_id)
+        .order_by(p.name, p.version.desc())
+    )
+    if name is not None:
+        query = query.where(p.name == name)
+    if version is not None:
+        query = query.where(p.version == version)
+    out: list[Policy] = []
+    seen: set[str] = set()
+    for r in conn.execute(query):
+        if latest and r.name in seen:
+            continue
+        seen.add(r.name)
+        out.append(
+            Policy(
+                id=policy_id(r.team, r.name, r.version),
+                team=r.team,
+                name=r.name,
+                version=r.version,
+                rules=PolicyRules.model_validate(r.rules),
+                created_by=r.created_by,
+                created_at=r.created_at,
+            )
+        )
+    return out
+
+
+def _applicable(conn: Connection, model: Model, alias: str) -> list[tuple[str, PolicyRules]]:
+    team_id = lookup.team_id(conn, model.team)
+    return [
+        (p.id, p.rules)
+        for p in _policies(conn, team_id=team_id, latest=True)
+        if p.rules.applies(alias, model.risk_class)
+    ]
+
+
+def _ref(policy: str, rules: PolicyRules) -> PolicyRef:
+    return PolicyRef(id=policy, approvals=rules.approvals)
+
+
+def _alias_row(conn: Connection, version: ModelVersion, alias: str) -> Any:
+    model_id = lookup.entity_id(conn, parse_ref(version.model, kind=Kind.MODEL))
+    a = t.model_aliases.c
+    return conn.execute(
+        select(t.model_aliases).where(a.model_id == model_id, a.alias == alias)
+    ).first()
+
+
+def _pending(conn: Connection, version: ModelVersion, alias: str) -> bool:
+    r = t.transition_requests.c
+    query = select(r.id).where(
+        r.version_id == _version_id(conn, version),
+        r.alias == alias,
+        r.status == RequestStatus.PENDING,
+    )
+    return conn.execute(query).first() is not None
+
+
+def _row_of(conn: Connection, request_id: str) -> Any:
+    return conn.execute(
+        select(t.transition_requests).where(t.transition_requests.c.id == request_id)
+    ).one()
+
+
+def _requests(
+    conn: Connection,
+    *,
+    request_id: str | None = None,
+    model_id: str | None = None,
+    status: RequestStatus | None = None,
+    limit: int = 100,
+) -> list[TransitionRequest]:
+    r = t.transition_requests.c
+    query = (
+        select(
+            t.transition_requests,
+            t.models.c.name.label("model_name"),
+            t.teams.c.name.label("team"),
+            t.model_versions.c.version.label("number"),
+        )
+        .join(t.models, t.models.c.id == r.model_id)
+        .join(t.teams, t.teams.c.id == t.models.c.team_id)
+        .join(t.model_versions, t.model_versions.c.id == r.version_id)
+        .order_by(r.created_at.desc(), r.id.desc())
+        .limit(limit)
+    )
+    if request_id is not None:
+        query = query.where(r.id == request_id)
+    if model_id is not None:
+        query = query.where(r.model_id == model_id)
+    if status is not None:
+        query = query.where(r.status == status)
+    rows = conn.execute(query).all()
+    approvals: dict[str, list[Approval]] = {row.id: [] for row in rows}
+    if rows:
+        a = t.transition_approvals.c
+        found = conn.execute(
+            select(t.transition_approvals)
+            .where(a.request_id.in_(list(approvals)))
+            .order_by(a.approved_at, a.approved_by)
+        )
+        for approval in found:
+            approvals[approval.request_id].append(
+                Approval(
+                    by=approval.approved_by,
+                    at=approval.approved_at,
+                    digest=approval.digest,
+                    comment=approval.comment,
+                )
+            )
+    return [
+        TransitionRequest(
+            id=f"{_REQUEST_PREFIX}{row.id}",
+            model=f"model:{row.team}/{row.model_name}",
+            version=f"model:{row.team}/{row.model_name}@{row.number}",
+            alias=row.alias,
+            status=RequestStatus(row.status),
+            requested_by=row.requested_by,
+            reason=row.reason,
+            release_notes=row.release_notes,
+            digest=row.digest,
+            approvals_needed=row.approvals_needed,
+            approvals=approvals[row.id],
+            policies=row.policies,
+            unmet=row.unmet,
+            decided_by=row.decided_by,
+            decision_comment=row.decision_comment,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            revision=row.revision,
+        )
+        for row in rows
+    ]
+
+
+def _aliases(
+    conn: Connection, *, model_id: str | None = None, version_id: str | None = None
+) -> list[Alias]:
+    a = t.model_aliases.c
+    query = (
+        select(
+            t.model_aliases,
+            t.models.c.name.label("model_name"),
+            t.teams.c.name.label("team"),
+            t.model_versions.c.version.label("number"),
+        )
+        .join(t.models, t.models.c.id == a.model_id)
+        .join(t.teams, t.teams.c.id == t.models.c.team_id)
+        .join(t.model_versions, t.model_versions.c.id == a.version_id)
+        .order_by(a.alias)
+    )
+    if model_id is not None:
+        query = query.where(a.model_id == model_id)
+    if version_id is not None:
+        query = query.where(a.version_id == version_id)
+    return [
+        Alias(
+            model=f"model:{r.team}/{r.model_name}",
+            alias=r.alias,
+            version=f"model:{r.team}/{r.model_name}@{r.number}",
+            digest=r.digest,
+            request=f"{_REQUEST_PREFIX}{r.request_id}" if r.request_id else None,
+            set_by=r.set_by,
+            set_at=r.set_at,
+        )
+        for r in conn.execute(query)
+    ]
