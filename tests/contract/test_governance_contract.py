@@ -203,3 +203,15 @@ def test_bad_governance_input_is_refused_and_nothing_written(people: dict[str, A
         reg, lambda: reg.request_transition("fraud/churn@9", "production", reason="x"), NotFound
     )
     _unchanged(reg, lambda: reg.get_policy("fraud/nothing"), NotFound)
+
+
+def test_a_stricter_policy_published_meanwhile_applies_at_approval(
+    people: dict[str, Any],
+) -> None:
+    admin = people["admin"]
+    asked = people["requester"].request_transition("fraud/churn@1", "production", reason="go")
+    assert asked.approvals_needed == 1
+    admin.publish_policy("fraud", "four-eyes", {"approvals": 2})
+    waiting = people["ann"].approve_transition(asked.id)
+    assert (waiting.status, waiting.approvals_needed) == (RequestStatus.PENDING, 2)
+    assert people["bob"].approve_transition(asked.id).status is RequestStatus.APPROVED

@@ -178,10 +178,14 @@ class GovernanceService(Service):
                 raise PermissionDenied(reason, rule="separation-of-duties")
             digest = content_digest(found)
             approvers = distinct_approvers(pending.approvals, digest) | {self.actor}
+            # A policy published since the request may ask for more approvers: the stricter
+            # count of then and now applies.
+            applicable = _applicable(tx.conn, model, pending.alias)
+            needed = max(pending.approvals_needed, approvals_needed(applicable))
             status = RequestStatus.PENDING
             unmet: list[Unmet] = []
-            if len(approvers) >= pending.approvals_needed:
-                unmet = unmet_rules(_applicable(tx.conn, model, pending.alias), model, found)
+            if len(approvers) >= needed:
+                unmet = unmet_rules(applicable, model, found)
                 status = RequestStatus.REFUSED if unmet else RequestStatus.APPROVED
             if status is RequestStatus.REFUSED:
                 self._decide(
@@ -193,6 +197,7 @@ class GovernanceService(Service):
                     "digest": digest,
                     "comment": comment,
                     "status": status,
+                    "approvals_needed": needed,
                 }
                 tx.emit(EventDraft(EventType.TRANSITION_APPROVED, found.id, approval))
             if status is RequestStatus.APPROVED:

@@ -302,8 +302,9 @@ def _request_status(
     }
     if decided_by is not None:
         values.update(decided_by=decided_by, decision_comment=payload.get("comment"))
-    if "unmet" in payload:
-        values["unmet"] = payload["unmet"]
+    for carried in ("unmet", "approvals_needed"):
+        if carried in payload:
+            values[carried] = payload[carried]
     conn.execute(
         update(t.transition_requests)
         .where(t.transition_requests.c.id == payload["request_id"])
