@@ -11,7 +11,7 @@ v1 = registry.register_version("fraud/churn", "s3://models/churn/1", "sha256:" +
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -391,6 +391,25 @@ class LocalRegistry:
 
     def list_aliases(self, model: str) -> list[g.Alias]:
         return self._governance.aliases(model)
+
+    def deprecate(
+        self,
+        subject: str,
+        *,
+        reason: str,
+        sunset: date | None = None,
+        replacement: str | None = None,
+    ) -> e.Deprecation:
+        spec = build(
+            g.DeprecationSpec,
+            subject=subject,
+            reason=reason,
+            sunset=sunset,
+            replacement=replacement,
+        )
+        return self._governance.deprecate(
+            spec.subject, reason=spec.reason, sunset=spec.sunset, replacement=spec.replacement
+        )
 
     def access_service(
         self, home: Path | None = None, *, secret_key: str | None = None

@@ -69,3 +69,14 @@ def test_policy_versions_show_and_list(seeded: Cli) -> None:
     assert (newest["version"], newest["rules"]["approvals"]) == (2, 2)
     listed = seeded("policy", "list", "fraud")
     assert "policy:fraud/gate@2" in listed.stdout and "@1" not in listed.stdout
+
+
+def test_deprecate_shows_on_reads_and_bad_dates_are_usage_errors(seeded: Cli) -> None:
+    done = seeded("deprecate", "fraud/churn@1", "--reason", "stale", "--sunset", "2027-03-31")
+    assert done.code == 0, done.stderr
+    assert "sunset 2027-03-31" in done.stdout
+    shown = seeded("version", "show", "fraud/churn@1", "--json").json()
+    assert shown["deprecation"]["reason"] == "stale"
+    bad = seeded("deprecate", "fraud/churn", "--reason", "x", "--sunset", "soon")
+    assert bad.code == 2
+    assert bad.stderr.startswith("error: --sunset 'soon' is not a date")

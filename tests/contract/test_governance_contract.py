@@ -215,3 +215,52 @@ def test_a_stricter_policy_published_meanwhile_applies_at_approval(
     waiting = people["ann"].approve_transition(asked.id)
     assert (waiting.status, waiting.approvals_needed) == (RequestStatus.PENDING, 2)
     assert people["bob"].approve_transition(asked.id).status is RequestStatus.APPROVED
+
+
+def test_a_deprecated_version_shows_it_everywhere_and_takes_no_alias(
+    people: dict[str, Any],
+) -> None:
+    from datetime import date
+
+    admin, requester = people["admin"], people["requester"]
+    people["registrant"].register_version(
+        "fraud/churn", artifact_uri="s3://m/churn/2/model.pkl", digest=digest(2)
+    )
+    waiting = requester.request_transition("fraud/churn@1", "production", reason="go")
+    plan = admin.deprecate(
+        "fraud/churn@1",
+        reason="leaks the label",
+        sunset=date(2027, 3, 31),
+        replacement="fraud/churn@2",
+    )
+    assert (plan.reason, plan.sunset, plan.replacement, plan.by) == (
+        "leaks the label",
+        date(2027, 3, 31),
+        "model:fraud/churn@2",
+        "user:admin",
+    )
+    assert admin.get_version("fraud/churn@1").deprecation == plan
+    assert admin.list_versions("fraud/churn")[0].deprecation == plan
+    assert admin.get_version("fraud/churn@2").deprecation is None
+    # Waiting requests are void; new ones are refused on the record, saying why.
+    voided = admin.get_transition(waiting.id)
+    assert voided.status is RequestStatus.VOID
+    assert voided.decision_comment == "deprecated: leaks the label"
+    refused = requester.request_transition("fraud/churn@1", "champion", reason="anyway")
+    assert refused.status is RequestStatus.REFUSED
+    [unmet] = refused.unmet
+    assert (unmet.rule, unmet.field) == (Requirement.NOT_DEPRECATED, "version.deprecation")
+    assert "use model:fraud/churn@2" in unmet.message
+    # A deprecated model refuses every version; its replacement must not be deprecated itself.
+    admin.create_model("fraud/churn-v2")
+    admin.deprecate("fraud/churn", reason="superseded", replacement="fraud/churn-v2")
+    assert admin.get_model("fraud/churn").deprecation is not None
+    again = requester.request_transition("fraud/churn@2", "production", reason="still?")
+    assert [u.field for u in again.unmet] == ["model.deprecation"]
+    for call in (
+        lambda: admin.deprecate("fraud/churn-v2", reason="x", replacement="fraud/churn"),
+        lambda: admin.deprecate("fraud/churn-v2", reason="x", replacement="fraud/churn-v2"),
+        lambda: admin.deprecate("fraud/churn-v2", reason=" "),
+    ):
+        _unchanged(admin, call, ValidationFailed)
+    _unchanged(admin, lambda: admin.deprecate("fraud/nothing", reason="x"), NotFound)

@@ -244,6 +244,11 @@ TABLE: dict[tuple[str, str], Sample] = {
     ("POST", f"{API}/transitions/{{request}}/reject"): Sample(
         "fraud approver", f"{API}/transitions/{{transition}}/reject", {"comment": "no"}
     ),
+    ("POST", f"{API}/deprecations"): Sample(
+        "fraud contributor",
+        f"{API}/deprecations",
+        {"subject": "fraud/churn@1", "reason": "the matrix retires it"},
+    ),
     ("GET", f"{API}/models/{{team}}/{{name}}/aliases"): Sample(
         "any principal", f"{API}/models/fraud/churn/aliases"
     ),

@@ -1,7 +1,8 @@
-"""Governance driven at random: register, edit, document, request, approve, reject, in any
-order, by anyone, on SQLite and PostgreSQL. After every step: nobody approved their own request
-or a version they registered; every alias names content approved as it is now, under a policy
-that held when it was approved; every change is an event and every refusal writes nothing."""
+"""Governance driven at random: register, edit, document, deprecate, request, approve and
+reject, in any order, by anyone, on SQLite and PostgreSQL. After every step: nobody approved
+their own request or a version they registered; every alias names content approved as it is
+now, under a policy that held when it was approved, and no alias moved to a deprecated
+version; every change is an event and every refusal writes nothing."""
 
 from __future__ import annotations
 
@@ -90,9 +91,13 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
             except Conflict:
                 return ""  # already pointing there, or already pending: nothing written
             self.expect(1)
-            if alias == "production" and not self.owner_set:
+            deprecated = self.admin.get_version(version).deprecation is not None
+            if deprecated or (alias == "production" and not self.owner_set):
                 assert asked.status is RequestStatus.REFUSED
-                assert [u.field for u in asked.unmet] == ["model.contact"]
+                expected = ["version.deprecation"] if deprecated else []
+                if alias == "production" and not self.owner_set:
+                    expected.append("model.contact")
+                assert [u.field for u in asked.unmet] == expected
             else:
                 assert asked.status is RequestStatus.PENDING
             return asked.id
@@ -129,9 +134,20 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
                 asked = self.as_(free[0]).request_transition(version, "champion", reason="ok")
             except Conflict:
                 return
+            if asked.status is RequestStatus.REFUSED:  # the version is deprecated
+                assert self.admin.get_version(version).deprecation is not None
+                self.expect(1)
+                return
             done = self.as_(free[1]).approve_transition(asked.id)
             assert done.status is RequestStatus.APPROVED
             self.expect(3)
+
+        @rule(version=versions)
+        def deprecate(self, version: str) -> None:
+            waiting = self.admin.list_transitions(model=self.model, status="pending", limit=1000)
+            voided = sum(1 for r in waiting if r.version == version)
+            self.admin.deprecate(version, reason="superseded")
+            self.expect(1 + voided)
 
         @rule(who=st.sampled_from(PEOPLE), request=requests)
         def reject(self, who: str, request: str) -> None:
@@ -153,6 +169,12 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
             for request in self.admin.list_transitions(model=self.model, limit=1000):
                 registrant = self.admin.get_version(request.version).registered_by
                 assert not {a.by for a in request.approvals} & {request.requested_by, registrant}
+
+        @invariant()
+        def no_alias_moved_to_a_deprecated_version(self) -> None:
+            for alias in self.admin.list_aliases(self.model):
+                plan = self.admin.get_version(alias.version).deprecation
+                assert plan is None or alias.set_at <= plan.at
 
         @invariant()
         def aliases_name_approved_content_as_it_is(self) -> None:

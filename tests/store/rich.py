@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from cairn.local import LocalRegistry
 
@@ -150,6 +150,10 @@ def _add_governance(reg: LocalRegistry) -> None:
         if attempt == 0:
             reg.update_version("fraud/churn@2", labels={"reviewed": "yes"})  # removes the alias
             assert reg.list_aliases("fraud/churn") == []
+    waiting = requester.request_transition("fraud/churn@1", "staging", reason="fallback")
+    reg.deprecate("fraud/churn@1", reason="superseded", replacement="fraud/churn@2")
+    assert reg.get_transition(waiting.id).status == "void"
+    reg.deprecate("risk/scorer", reason="moving to a new model", sunset=date(2027, 1, 31))
 
 
 def _add_access(reg: LocalRegistry) -> None:

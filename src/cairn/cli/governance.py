@@ -191,3 +191,31 @@ def list_aliases(
     rows = [(a.alias, a.version, a.set_by, a.set_at, a.request) for a in found]
     columns = ["alias", "version", "set by", "at", "request"]
     out.emit(found, as_json, lambda: out.table(f"Aliases of {model}", columns, rows))
+
+
+def deprecate(
+    subject: Annotated[str, typer.Argument(help="A model (team/name) or version (team/name@n).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is being retired.")],
+    sunset: Annotated[
+        str | None, typer.Option("--sunset", help="The date it stops being supported: 2027-03-31.")
+    ] = None,
+    replacement: Annotated[
+        str | None, typer.Option("--replacement", help="What to use instead: team/name[@n].")
+    ] = None,
+    as_json: o.Json = False,
+) -> None:
+    """Plan a model's or a version's retirement; no alias may move to it from now on."""
+    from datetime import date
+
+    from cairn.core.errors import ValidationFailed
+
+    try:
+        day = date.fromisoformat(sunset) if sunset else None
+    except ValueError:
+        raise ValidationFailed(
+            f"--sunset {sunset!r} is not a date", field="sunset", hint="write it as 2027-03-31"
+        ) from None
+    with open_registry() as registry:
+        plan = registry.deprecate(subject, reason=reason, sunset=day, replacement=replacement)
+    when = f" (sunset {plan.sunset})" if plan.sunset else ""
+    out.emit(plan, as_json, lambda: out.done(f"deprecated {subject}{when}: {plan.reason}"))

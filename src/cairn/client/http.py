@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json as _json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -445,6 +445,17 @@ class HttpRegistry:
     def list_aliases(self, model: str) -> list[g.Alias]:
         return self._many(g.Alias, f"/models/{_path(model, Kind.MODEL)}/aliases")
 
+    def deprecate(
+        self,
+        subject: str,
+        *,
+        reason: str,
+        sunset: date | None = None,
+        replacement: str | None = None,
+    ) -> e.Deprecation:
+        body = _body(subject=subject, reason=reason, sunset=sunset, replacement=replacement)
+        return self._one(e.Deprecation, "POST", "/deprecations", json=body)
+
     def get_schema(self, ref: str) -> e.SchemaVersion:
         name, _, version = ref.partition("/")
         path = f"/schemas/{_segment(name)}" + (f"/{_segment(version)}" if version else "")
@@ -485,7 +496,7 @@ def _spec_body(spec: s.VersionSpec | Mapping[str, Any]) -> dict[str, Any]:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_unset=True)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # datetimes too
         return value.isoformat()
     if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}

@@ -43,6 +43,18 @@ class Team(Record):
     contact: str | None = None
 
 
+class Deprecation(BaseModel):
+    """A plan to retire a model or a version: why, until when, and what replaces it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    sunset: date | None = None
+    replacement: str | None = None
+    by: str
+    at: datetime
+
+
 class Model(Record):
     team: str
     name: str
@@ -60,6 +72,7 @@ class Model(Record):
     facets: dict[str, Facet] = Field(default_factory=dict)
     latest_version: int = 0
     created_by: str
+    deprecation: Deprecation | None = None
 
 
 class DatasetInput(BaseModel):
@@ -85,6 +98,7 @@ class ModelVersion(Record):
     labels: dict[str, str] = Field(default_factory=dict)
     facets: dict[str, Facet] = Field(default_factory=dict)
     registered_by: str
+    deprecation: Deprecation | None = None
 
 
 class Dataset(Record):

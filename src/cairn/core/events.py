@@ -60,6 +60,7 @@ class EventType(StrEnum):
     TRANSITION_VOIDED = "transition.voided"
     ALIAS_SET = "alias.set"
     ALIAS_REMOVED = "alias.removed"
+    DEPRECATION_RECORDED = "deprecation.recorded"
 
 
 #: Events that change who may do what: a write emitting one changes the access stamp

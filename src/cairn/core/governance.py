@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -37,6 +37,7 @@ class Requirement(StrEnum):
     EVALUATION = "evaluation"  # a metric measured on a named dataset version
     TRAINING_DATA = "training_data"  # the version names the data it was trained on
     TRAINING_RUN = "training_run"  # the version names the run (and so the code) that made it
+    NOT_DEPRECATED = "not_deprecated"  # neither the model nor the version is deprecated
 
 
 _WHAT: dict[Requirement, tuple[str, str]] = {
@@ -60,6 +61,7 @@ _WHAT: dict[Requirement, tuple[str, str]] = {
         "the version names no training data (no lineage to a dataset version)",
     ),
     Requirement.TRAINING_RUN: ("version.run", "the version names no training run"),
+    Requirement.NOT_DEPRECATED: ("version.deprecation", "the model or the version is deprecated"),
 }
 
 
@@ -81,6 +83,8 @@ def _holds(requirement: Requirement, model: Model, version: ModelVersion) -> boo
             return bool(version.inputs)
         case Requirement.TRAINING_RUN:
             return version.run is not None
+        case Requirement.NOT_DEPRECATED:
+            return model.deprecation is None and version.deprecation is None
 
 
 class PolicyRules(BaseModel):
@@ -132,6 +136,31 @@ def unmet_rules(
                 found.append(
                     Unmet(policy=policy_id, rule=requirement, field=field, message=message)
                 )
+    return found
+
+
+DEPRECATION_RULE = "policy:cairn/not-deprecated"
+
+
+def deprecation_unmet(model: Model, version: ModelVersion) -> list[Unmet]:
+    """A deprecated version, or a version of a deprecated model, takes no alias: built in,
+    whatever the team's policies say."""
+    found = []
+    for field, plan in (
+        ("model.deprecation", model.deprecation),
+        ("version.deprecation", version.deprecation),
+    ):
+        if plan is not None:
+            sunset = f", sunset {plan.sunset}" if plan.sunset else ""
+            instead = f"; use {plan.replacement}" if plan.replacement else ""
+            found.append(
+                Unmet(
+                    policy=DEPRECATION_RULE,
+                    rule=Requirement.NOT_DEPRECATED,
+                    field=field,
+                    message=f"deprecated: {plan.reason}{sunset}{instead}",
+                )
+            )
     return found
 
 
@@ -270,6 +299,20 @@ class ApprovalSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     comment: ShortText | None = None
+
+
+class DeprecationSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subject: Annotated[
+        str, Field(pattern=rf"^(model:)?{_SEG}/{_SEG}(@[1-9][0-9]*)?$", max_length=160)
+    ]
+    reason: Annotated[str, Field(min_length=1, max_length=2_000, pattern=r"\S")]
+    sunset: date | None = None
+    replacement: (
+        Annotated[str, Field(pattern=rf"^(model:)?{_SEG}/{_SEG}(@[1-9][0-9]*)?$", max_length=160)]
+        | None
+    ) = None
 
 
 class RejectionSpec(BaseModel):

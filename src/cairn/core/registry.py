@@ -11,7 +11,7 @@ API; one contract test suite (``tests/contract``) holds both to the same behavio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from cairn.core import entities as e
@@ -241,6 +241,18 @@ class Registry(Protocol):
 
     def list_aliases(self, model: str) -> list[g.Alias]:
         """Where a model's aliases point, each with the digest and request that approved it."""
+
+    def deprecate(
+        self,
+        subject: str,
+        *,
+        reason: str,
+        sunset: date | None = None,
+        replacement: str | None = None,
+    ) -> e.Deprecation:
+        """Plan the retirement of a model (``team/name``) or a version (``team/name@n``): every
+        read shows it; no alias moves to it, and requests waiting to are void. Deprecating it
+        again replaces the plan."""
 
     def register_schema(
         self, name: str, version: int, json_schema: dict[str, Any], **fields: Any

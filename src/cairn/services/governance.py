@@ -14,11 +14,12 @@ so an alias always names content that was approved as it is now.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from cairn.core.entities import Model, ModelVersion
+from cairn.core.entities import Deprecation, Model, ModelVersion
 from cairn.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cairn.core.events import EventDraft, EventType
 from cairn.core.governance import (
@@ -33,11 +34,12 @@ from cairn.core.governance import (
     approvals_needed,
     conflicted,
     content_digest,
+    deprecation_unmet,
     distinct_approvers,
     policy_id,
     unmet_rules,
 )
-from cairn.core.names import Kind, canonical_name, parse_ref
+from cairn.core.names import Kind, Ref, canonical_name, parse_ref
 from cairn.services.base import Service, new_id, page_size
 from cairn.store import lookup, reads
 from cairn.store import tables as t
@@ -145,7 +147,7 @@ class GovernanceService(Service):
                     hint="approve or reject it first (cairn request list)",
                 )
             applicable = _applicable(tx.conn, model, alias)
-            unmet = unmet_rules(applicable, model, found)
+            unmet = deprecation_unmet(model, found) + unmet_rules(applicable, model, found)
             request_id = new_id()
             payload = {
                 "id": request_id,
@@ -225,6 +227,67 @@ class GovernanceService(Service):
                 tx, pending, found, EventType.TRANSITION_REJECTED, RequestStatus.REJECTED, comment
             )
             return _requests(tx.conn, request_id=request_id)[0]
+
+    # -- deprecation ----------------------------------------------------------------------
+    def deprecate(
+        self,
+        subject: str,
+        *,
+        reason: str,
+        sunset: date | None = None,
+        replacement: str | None = None,
+    ) -> Deprecation:
+        """Plan a model's or a version's retirement. Every read shows it from now on; no alias
+        may move to it, and requests waiting to move one there are void."""
+        ref = parse_ref(subject, kind=Kind.MODEL, versioned=None)
+        kind = "model_version" if ref.version else "model"
+        with self.store.write(self.actor) as tx:
+            subject_id = lookup.entity_id(tx.conn, ref)
+            if replacement is not None:
+                replacement = self._replacement(tx.conn, ref, replacement)
+            plan = {
+                "reason": reason,
+                "sunset": sunset.isoformat() if sunset else None,
+                "replacement": replacement,
+            }
+            payload = {"id": subject_id, "kind": kind, "deprecation": plan}
+            tx.emit(EventDraft(EventType.DEPRECATION_RECORDED, str(ref), payload))
+            r = t.transition_requests.c
+            waiting = select(r.id, r.version_id).where(r.status == RequestStatus.PENDING)
+            waiting = waiting.where((r.version_id if ref.version else r.model_id) == subject_id)
+            for request_id, version_id in tx.conn.execute(waiting).all():
+                void = {
+                    "request_id": request_id,
+                    "status": RequestStatus.VOID,
+                    "comment": f"deprecated: {reason}",
+                }
+                version = _version_ref(tx.conn, version_id)
+                tx.emit(EventDraft(EventType.TRANSITION_VOIDED, version, void))
+            table = t.model_versions if ref.version else t.models
+            stored = tx.conn.execute(
+                select(table.c.deprecation).where(table.c.id == subject_id)
+            ).scalar_one()
+            return Deprecation.model_validate(stored)
+
+    def _replacement(self, conn: Connection, ref: Ref, replacement: str) -> str:
+        other = parse_ref(replacement, kind=Kind.MODEL, versioned=None)
+        if str(other) == str(ref):
+            raise ValidationFailed(
+                f"{ref} cannot replace itself", field="replacement", rule="distinct"
+            )
+        other_id = lookup.entity_id(conn, other)  # NotFound if it does not exist
+        table = t.model_versions if other.version else t.models
+        deprecated = conn.execute(
+            select(table.c.deprecation).where(table.c.id == other_id)
+        ).scalar()
+        if deprecated is not None:
+            raise ValidationFailed(
+                f"the replacement {other} is deprecated itself",
+                field="replacement",
+                rule="not-deprecated",
+                hint="name what people should use instead",
+            )
+        return str(other)
 
     def get_request(self, request: str) -> TransitionRequest:
         request_id = _request_id(request)
@@ -321,6 +384,17 @@ def _subject(conn: Connection, ref: Any) -> tuple[Model, ModelVersion]:
 
 def _version_id(conn: Connection, version: ModelVersion) -> str:
     return lookup.entity_id(conn, parse_ref(version.id, kind=Kind.MODEL))
+
+
+def _version_ref(conn: Connection, version_id: str) -> str:
+    query = (
+        select(t.teams.c.name, t.models.c.name, t.model_versions.c.version)
+        .join(t.models, t.models.c.id == t.model_versions.c.model_id)
+        .join(t.teams, t.teams.c.id == t.models.c.team_id)
+        .where(t.model_versions.c.id == version_id)
+    )
+    team, name, number = conn.execute(query).one()
+    return f"model:{team}/{name}@{number}"
 
 
 def _model_id_of(conn: Connection, version_id: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, update
 
-from cairn.core.events import EventType, parse_time
+from cairn.core.events import EventType, format_time, parse_time
 from cairn.store import tables as t
 from cairn.store.driver import Writes, execute_many, insert_rows, inserting
 from cairn.store.types import UTCDateTime
@@ -155,7 +155,7 @@ def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Wri
     for payload, actor, at in batch:
         version_id = payload["id"]
         row = _row(t.model_versions, payload)
-        row.update(registered_by=actor, created_at=at, updated_at=at, revision=1)
+        row.update(registered_by=actor, created_at=at, updated_at=at, revision=1, deprecation=None)
         versions.append(row)
         latest[payload["model_id"]] = max(latest.get(payload["model_id"], 0), payload["version"])
         inputs.extend(
@@ -327,6 +327,18 @@ def _alias_removed(conn: Connection, payload: dict[str, Any], actor: str, at: da
     )
 
 
+def _deprecation_recorded(
+    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
+) -> None:
+    table = t.model_versions if payload["kind"] == "model_version" else t.models
+    plan = {**payload["deprecation"], "by": actor, "at": format_time(at)}
+    conn.execute(
+        update(table)
+        .where(table.c.id == payload["id"])
+        .values(deprecation=plan, updated_at=at, revision=table.c.revision + 1)
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     EventType.TEAM_CREATED: _create(t.teams),
     EventType.TEAM_UPDATED: _update(t.teams),
@@ -369,6 +381,7 @@ HANDLERS: dict[str, Handler] = {
     EventType.TRANSITION_VOIDED: _transition_decided,
     EventType.ALIAS_SET: _alias_set,
     EventType.ALIAS_REMOVED: _alias_removed,
+    EventType.DEPRECATION_RECORDED: _deprecation_recorded,
 }
 
 

@@ -92,6 +92,7 @@ def models(conn: Connection, query: Select[Any]) -> list[e.Model]:
             facets=facets.get(r.id, {}),
             latest_version=r.latest_version,
             created_by=r.created_by,
+            deprecation=r.deprecation,
             **_audit(r),
         )
         for r in rows
@@ -266,6 +267,7 @@ def _assemble(conn: Connection, rows: Sequence[Any]) -> list[e.ModelVersion]:
             labels=r.labels,
             facets=facets.get(r.id, {}),
             registered_by=r.registered_by,
+            deprecation=r.deprecation,
             **_audit(r),
         )
         for r in rows

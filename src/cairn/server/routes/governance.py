@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core.access import Action
 from cairn.core.errors import CairnError
@@ -94,6 +95,15 @@ def list_transitions(
     limit: Limit = 100,
 ) -> list[g.TransitionRequest]:
     return reg.list_transitions(model=model, status=status, limit=limit)
+
+
+# -- deprecation -----------------------------------------------------------------------------------
+@router.post("/deprecations", status_code=201, response_model=e.Deprecation)
+@requires(Action.WRITE, body_ref("subject"))
+def deprecate(spec: g.DeprecationSpec, reg: Reg) -> e.Deprecation:
+    return reg.deprecate(
+        spec.subject, reason=spec.reason, sunset=spec.sunset, replacement=spec.replacement
+    )
 
 
 # -- aliases ---------------------------------------------------------------------------------------
