@@ -392,6 +392,18 @@ class LocalRegistry:
     def list_aliases(self, model: str) -> list[g.Alias]:
         return self._governance.aliases(model)
 
+    def complete_review(self, model: str, *, next_due: date, notes: str | None = None) -> e.Model:
+        spec = build(g.ReviewSpec, next_due=next_due, notes=notes)
+        return self._governance.complete_review(model, next_due=spec.next_due, notes=spec.notes)
+
+    def list_reviews(
+        self, *, team: str | None = None, overdue_only: bool = True, limit: int = 100
+    ) -> list[e.Model]:
+        return self._governance.reviews(team=team, overdue_only=overdue_only, limit=limit)
+
+    def metadata_health(self, *, team: str | None = None) -> g.HealthReport:
+        return self._governance.health(team=team)
+
     def deprecate(
         self,
         subject: str,

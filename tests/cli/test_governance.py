@@ -80,3 +80,31 @@ def test_deprecate_shows_on_reads_and_bad_dates_are_usage_errors(seeded: Cli) ->
     bad = seeded("deprecate", "fraud/churn", "--reason", "x", "--sunset", "soon")
     assert bad.code == 2
     assert bad.stderr.startswith("error: --sunset 'soon' is not a date")
+
+
+def test_review_lists_overdue_models_and_complete_records_one(seeded: Cli) -> None:
+    assert seeded("model", "update", "fraud/churn", "--review-due", "2020-01-01").code == 0
+    overdue = seeded("review", "--team", "fraud", "--json").json()
+    assert [(m["id"], m["review_overdue"]) for m in overdue] == [("model:fraud/churn", True)]
+    assert "overdue" in seeded("review").stdout
+    done = seeded("review", "complete", "fraud/churn", "--next-due", "2099-01-01", "--notes", "ok")
+    assert done.code == 0, done.stderr
+    assert "next due 2099-01-01" in done.stdout
+    assert seeded("review", "--json").json() == []
+    past = seeded("review", "complete", "fraud/churn", "--next-due", "2020-01-01")
+    assert past.code == 2 and "must be after today" in past.stderr
+
+
+def test_health_shows_teams_and_what_needs_attention(seeded: Cli) -> None:
+    seeded("policy", "publish", "fraud", "gate", "--require", "owner", "--require", "limitations")
+    report = seeded("health", "--json").json()
+    [team] = report["teams"]
+    assert (team["team"], team["models"], team["complete"]) == ("fraud", 1, 0)
+    [model] = report["models"]
+    assert {u["field"] for u in model["missing"]} == {
+        "model.contact",
+        "model.documentation.limitations",
+    }
+    shown = seeded("health", "--team", "fraud")
+    assert shown.code == 0, shown.stderr
+    assert "Needs attention" in shown.stdout and "model.contact" in shown.stdout

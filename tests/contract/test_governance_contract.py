@@ -11,6 +11,7 @@ import pytest
 
 from cairn.core.errors import CairnError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from cairn.core.governance import RequestStatus, Requirement
+from cairn.local import LocalRegistry
 
 Open = Callable[..., Any]
 STRICT = {
@@ -34,6 +35,10 @@ def people(open_registry: Open) -> dict[str, Any]:
     regs = {"admin": admin}
     for who in ("registrant", "requester", "ann", "bob"):
         regs[who] = open_registry(f"user:{who}")
+    if isinstance(admin, LocalRegistry):  # over HTTP each actor is a principal already
+        access = admin.access_service(secret_key="ab" * 32)
+        for who in ("admin", "registrant", "requester", "ann", "bob"):
+            access.create_principal(f"user:{who}")
     regs["registrant"].register_version(
         "fraud/churn", artifact_uri="s3://m/churn/1/model.pkl", digest=digest(1)
     )
@@ -264,3 +269,81 @@ def test_a_deprecated_version_shows_it_everywhere_and_takes_no_alias(
     ):
         _unchanged(admin, call, ValidationFailed)
     _unchanged(admin, lambda: admin.deprecate("fraud/nothing", reason="x"), NotFound)
+
+
+def test_overdue_reviews_are_flagged_and_completing_one_is_an_event(
+    people: dict[str, Any],
+) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    admin = people["admin"]
+    today = datetime.now(UTC).date()
+    admin.update_model("fraud/churn", review_due=today - timedelta(days=3))
+    admin.create_model("fraud/fresh", review_due=today + timedelta(days=30))
+    stale = admin.get_model("fraud/churn")
+    assert stale.review_overdue and not admin.get_model("fraud/fresh").review_overdue
+    assert [m.id for m in admin.list_models(team="fraud") if m.review_overdue] == [
+        "model:fraud/churn"
+    ]
+    assert [m.id for m in admin.list_reviews()] == ["model:fraud/churn"]
+    assert [m.id for m in admin.list_reviews(team="fraud", overdue_only=False)] == [
+        "model:fraud/churn",
+        "model:fraud/fresh",
+    ]
+    next_due = today + timedelta(days=90)
+    reviewed = people["ann"].complete_review("fraud/churn", next_due=next_due, notes="ok")
+    assert (reviewed.review_due, reviewed.review_overdue) == (next_due, False)
+    assert reviewed.last_review is not None
+    assert (reviewed.last_review.by, reviewed.last_review.notes) == ("user:ann", "ok")
+    assert admin.list_reviews() == []
+    assert [e.type for e in admin.history("model:fraud/churn")][-1] == "review.completed"
+    _unchanged(
+        admin, lambda: admin.complete_review("fraud/churn", next_due=today), ValidationFailed
+    )
+    _unchanged(
+        admin,
+        lambda: admin.complete_review("fraud/nothing", next_due=date(2099, 1, 1)),
+        NotFound,
+    )
+
+
+def test_metadata_health_names_what_is_missing_per_model_and_team(
+    people: dict[str, Any],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    admin = people["admin"]
+    admin.publish_policy("fraud", "gate", STRICT)
+    admin.publish_policy("fraud", "high", {"risk_classes": ["high"], "require": ["training_run"]})
+    # The admin (user:admin) exists on every transport: its mailbox makes a known owner.
+    admin.create_model("fraud/empty", contact="admin@acme.example", risk_class="minimal")
+    admin.update_model("fraud/churn", review_due=datetime.now(UTC).date() - timedelta(days=1))
+    report = admin.metadata_health(team="fraud")
+    by_model = {m.model: m for m in report.models}
+    churn, empty = by_model["model:fraud/churn"], by_model["model:fraud/empty"]
+    # churn is high risk: both policies apply; its newest version has neither data nor a run.
+    assert churn.version == "model:fraud/churn@1"
+    assert {u.field for u in churn.missing} == {
+        "model.contact",
+        "model.documentation.intended_use",
+        "model.documentation.limitations",
+        "version.metrics",
+        "version.inputs",
+        "version.run",
+    }
+    assert churn.completeness == 0.0
+    assert (churn.owner, churn.review_overdue, churn.days_since_review) == ("missing", True, None)
+    # empty is minimal risk: only the gate applies; a known principal owns it; no version yet.
+    assert empty.version is None
+    assert empty.owner == "known"
+    assert {u.field for u in empty.missing} == {
+        "model.documentation.intended_use",
+        "model.documentation.limitations",
+        "version.metrics",
+        "version.inputs",
+    }
+    assert empty.completeness == 1 / 5
+    [team] = report.teams
+    assert (team.team, team.models, team.complete, team.overdue_reviews) == ("fraud", 2, 0, 1)
+    assert (team.owners_missing, team.owners_unknown) == (1, 0)
+    assert team.completeness == (0.0 + 1 / 5) / 2

@@ -249,6 +249,11 @@ TABLE: dict[tuple[str, str], Sample] = {
         f"{API}/deprecations",
         {"subject": "fraud/churn@1", "reason": "the matrix retires it"},
     ),
+    ("POST", f"{API}/models/{{team}}/{{name}}/reviews"): Sample(
+        "fraud approver", f"{API}/models/fraud/churn/reviews", {"next_due": "2099-01-01"}
+    ),
+    ("GET", f"{API}/reviews"): Sample("any principal", f"{API}/reviews?team=fraud"),
+    ("GET", f"{API}/health"): Sample("any principal", f"{API}/health?team=fraud"),
     ("GET", f"{API}/models/{{team}}/{{name}}/aliases"): Sample(
         "any principal", f"{API}/models/fraud/churn/aliases"
     ),

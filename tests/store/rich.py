@@ -154,6 +154,7 @@ def _add_governance(reg: LocalRegistry) -> None:
     reg.deprecate("fraud/churn@1", reason="superseded", replacement="fraud/churn@2")
     assert reg.get_transition(waiting.id).status == "void"
     reg.deprecate("risk/scorer", reason="moving to a new model", sunset=date(2027, 1, 31))
+    reg.as_actor("user:ann").complete_review("fraud/churn", next_due=date(2099, 1, 1), notes="ok")
 
 
 def _add_access(reg: LocalRegistry) -> None:

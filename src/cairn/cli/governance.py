@@ -3,6 +3,7 @@ through approved transition requests, under each team's versioned policies."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -205,17 +206,111 @@ def deprecate(
     as_json: o.Json = False,
 ) -> None:
     """Plan a model's or a version's retirement; no alias may move to it from now on."""
-    from datetime import date
-
-    from cairn.core.errors import ValidationFailed
-
-    try:
-        day = date.fromisoformat(sunset) if sunset else None
-    except ValueError:
-        raise ValidationFailed(
-            f"--sunset {sunset!r} is not a date", field="sunset", hint="write it as 2027-03-31"
-        ) from None
+    day = _day(sunset, "--sunset") if sunset else None
     with open_registry() as registry:
         plan = registry.deprecate(subject, reason=reason, sunset=day, replacement=replacement)
     when = f" (sunset {plan.sunset})" if plan.sunset else ""
     out.emit(plan, as_json, lambda: out.done(f"deprecated {subject}{when}: {plan.reason}"))
+
+
+review_app = typer.Typer(help="Review dates: what is overdue, and recording a review.")
+
+
+@review_app.callback(invoke_without_command=True)
+def reviews(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="Of this team only.")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every model with a review date, not only overdue.")
+    ] = False,
+    limit: o.Limit = 100,
+    as_json: o.Json = False,
+) -> None:
+    """Models whose review is overdue (their metadata may be stale), most overdue first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_registry() as registry:
+        found = registry.list_reviews(team=team, overdue_only=not every, limit=limit)
+    rows = [
+        (
+            m.id,
+            m.review_due,
+            "overdue" if m.review_overdue else "",
+            m.last_review.at if m.last_review else None,
+            m.last_review.by if m.last_review else None,
+        )
+        for m in found
+    ]
+    columns = ["model", "review due", "", "last reviewed", "by"]
+    title = "Overdue reviews" if not every else "Reviews"
+    out.emit(found, as_json, lambda: out.table(title, columns, rows))
+
+
+@review_app.command("complete")
+def complete_review(
+    model: Annotated[str, typer.Argument(help="The model, team/name.")],
+    next_due: Annotated[
+        str, typer.Option("--next-due", help="When it is due again: 2027-03-31 (after today).")
+    ],
+    notes: Annotated[str | None, typer.Option("--notes", help="What was checked.")] = None,
+    as_json: o.Json = False,
+) -> None:
+    """Record a completed review of a model's metadata."""
+    with open_registry() as registry:
+        done = registry.complete_review(model, next_due=_day(next_due, "--next-due"), notes=notes)
+    out.emit(done, as_json, lambda: out.done(f"reviewed {done.id}; next due {done.review_due}"))
+
+
+def _day(text: str, option: str) -> date:
+    from cairn.core.errors import ValidationFailed
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            f"{option} {text!r} is not a date",
+            field=option.removeprefix("--"),
+            hint="write it as 2027-03-31",
+        ) from None
+
+
+def health(
+    team: Annotated[str | None, typer.Option("--team", help="Of this team only.")] = None,
+    as_json: o.Json = False,
+) -> None:
+    """Metadata health per team and per model: completeness against the team's policies,
+    owners, reviews, and everything missing."""
+    with open_registry() as registry:
+        report = registry.metadata_health(team=team)
+
+    def render() -> None:
+        teams = [
+            (
+                t.team,
+                t.models,
+                t.complete,
+                f"{t.completeness:.0%}",
+                t.overdue_reviews,
+                t.owners_missing,
+                t.owners_unknown,
+            )
+            for t in report.teams
+        ]
+        columns = ["team", "models", "complete", "completeness", "overdue", "no owner", "owner ?"]
+        out.table("Metadata health", columns, teams)
+        rows = [
+            (
+                m.model,
+                f"{m.completeness:.0%}",
+                m.owner,
+                "overdue" if m.review_overdue else m.review_due,
+                m.days_since_review,
+                "; ".join(f"{u.field}" for u in m.missing),
+            )
+            for m in report.models
+            if m.missing or m.review_overdue or m.owner != "known"
+        ]
+        columns = ["model", "complete", "owner", "review", "days since", "missing"]
+        out.table("Needs attention", columns, rows)
+
+    out.emit(report, as_json, render)

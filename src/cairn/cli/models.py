@@ -28,6 +28,10 @@ Docs = Annotated[
     str | None,
     typer.Option("--documentation-status", help="missing, draft, complete or approved."),
 ]
+ReviewDue = Annotated[
+    str | None,
+    typer.Option("--review-due", help="When its metadata is next reviewed: 2027-03-31."),
+]
 
 
 def fields(
@@ -53,7 +57,27 @@ def render(model: Model) -> None:
             "algorithm family": model.algorithm_family,
             "risk class": model.risk_class,
             "documentation": model.documentation_status,
-            "review due": model.review_due,
+            "review due": (
+                f"{model.review_due} (overdue: metadata may be stale)"
+                if model.review_overdue
+                else model.review_due
+            ),
+            "last review": (
+                f"{out.text(model.last_review.at)} by {model.last_review.by}"
+                if model.last_review
+                else None
+            ),
+            "deprecated": (
+                f"{model.deprecation.reason}"
+                + (f"; sunset {model.deprecation.sunset}" if model.deprecation.sunset else "")
+                + (
+                    f"; use {model.deprecation.replacement}"
+                    if model.deprecation.replacement
+                    else ""
+                )
+                if model.deprecation
+                else None
+            ),
             "tags": model.tags,
             "labels": model.labels,
             "facets": [f.schema_ref for f in model.facets.values()],
@@ -74,6 +98,7 @@ def create(
     algorithm_family: Family = None,
     risk_class: Risk = None,
     documentation_status: Docs = None,
+    review_due: ReviewDue = None,
     tag: o.Tags = None,
     label: o.Labels = None,
     metadata: o.Metadata = None,
@@ -92,6 +117,7 @@ def create(
         algorithm_family=algorithm_family,
         risk_class=risk_class,
         documentation_status=documentation_status,
+        review_due=review_due,
         tags=tag,
     )
     with open_registry() as registry:
@@ -110,10 +136,18 @@ def list_(
     with open_registry() as registry:
         models = registry.list_models(team=team, limit=limit, after=after)
     rows = [
-        (f"{m.team}/{m.name}", m.task, m.risk_class, m.latest_version, m.tags, m.updated_at)
+        (
+            f"{m.team}/{m.name}",
+            m.task,
+            m.risk_class,
+            m.latest_version,
+            m.tags,
+            "stale" if m.review_overdue else "",
+            "deprecated" if m.deprecation else "",
+        )
         for m in models
     ]
-    columns = ["model", "task", "risk", "latest", "tags", "updated"]
+    columns = ["model", "task", "risk", "latest", "tags", "review", "status"]
     out.emit(models, as_json, lambda: out.table("Models", columns, rows))
 
 
@@ -135,6 +169,7 @@ def update(
     algorithm_family: Family = None,
     risk_class: Risk = None,
     documentation_status: Docs = None,
+    review_due: ReviewDue = None,
     tag: o.Tags = None,
     label: o.Labels = None,
     metadata: o.Metadata = None,
@@ -153,6 +188,7 @@ def update(
         algorithm_family=algorithm_family,
         risk_class=risk_class,
         documentation_status=documentation_status,
+        review_due=review_due,
         tags=tag,
     )
     with open_registry() as registry:

@@ -445,6 +445,22 @@ class HttpRegistry:
     def list_aliases(self, model: str) -> list[g.Alias]:
         return self._many(g.Alias, f"/models/{_path(model, Kind.MODEL)}/aliases")
 
+    def complete_review(self, model: str, *, next_due: date, notes: str | None = None) -> e.Model:
+        path = f"/models/{_path(model, Kind.MODEL)}/reviews"
+        return self._one(e.Model, "POST", path, json=_body(next_due=next_due, notes=notes))
+
+    def list_reviews(
+        self, *, team: str | None = None, overdue_only: bool = True, limit: int = 100
+    ) -> list[e.Model]:
+        params: dict[str, Any] = {"overdue_only": overdue_only, "limit": limit}
+        if team is not None:
+            params["team"] = team
+        return self._many(e.Model, "/reviews", **params)
+
+    def metadata_health(self, *, team: str | None = None) -> g.HealthReport:
+        params = {"team": team} if team is not None else {}
+        return self._one(g.HealthReport, "GET", "/health", params=params)
+
     def deprecate(
         self,
         subject: str,

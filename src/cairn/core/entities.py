@@ -5,10 +5,10 @@ These are output types. Inputs are in :mod:`cairn.core.specs`; table rows live i
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from cairn.core.metadata import (
     CodeRef,
@@ -55,6 +55,16 @@ class Deprecation(BaseModel):
     at: datetime
 
 
+class Review(BaseModel):
+    """The last completed review of a model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    by: str
+    at: datetime
+    notes: str | None = None
+
+
 class Model(Record):
     team: str
     name: str
@@ -73,6 +83,13 @@ class Model(Record):
     latest_version: int = 0
     created_by: str
     deprecation: Deprecation | None = None
+    last_review: Review | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def review_overdue(self) -> bool:
+        """Its review date has passed: the model's metadata may be stale."""
+        return self.review_due is not None and self.review_due < datetime.now(UTC).date()
 
 
 class DatasetInput(BaseModel):

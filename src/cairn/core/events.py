@@ -61,6 +61,7 @@ class EventType(StrEnum):
     ALIAS_SET = "alias.set"
     ALIAS_REMOVED = "alias.removed"
     DEPRECATION_RECORDED = "deprecation.recorded"
+    REVIEW_COMPLETED = "review.completed"
 
 
 #: Events that change who may do what: a write emitting one changes the access stamp

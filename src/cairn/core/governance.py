@@ -65,7 +65,9 @@ _WHAT: dict[Requirement, tuple[str, str]] = {
 }
 
 
-def _holds(requirement: Requirement, model: Model, version: ModelVersion) -> bool:
+def _holds(requirement: Requirement, model: Model, version: ModelVersion | None) -> bool:
+    if version is None and _WHAT[requirement][0].startswith("version."):
+        return False  # nothing registered yet to hold it
     match requirement:
         case Requirement.OWNER:
             return bool(model.contact)
@@ -78,13 +80,13 @@ def _holds(requirement: Requirement, model: Model, version: ModelVersion) -> boo
         case Requirement.LIMITATIONS:
             return bool(model.documentation.limitations)
         case Requirement.EVALUATION:
-            return any(metric.dataset for metric in version.metrics)
+            return version is not None and any(metric.dataset for metric in version.metrics)
         case Requirement.TRAINING_DATA:
-            return bool(version.inputs)
+            return version is not None and bool(version.inputs)
         case Requirement.TRAINING_RUN:
-            return version.run is not None
+            return version is not None and version.run is not None
         case Requirement.NOT_DEPRECATED:
-            return model.deprecation is None and version.deprecation is None
+            return model.deprecation is None and (version is None or version.deprecation is None)
 
 
 class PolicyRules(BaseModel):
@@ -125,14 +127,17 @@ class Unmet(BaseModel):
 
 
 def unmet_rules(
-    policies: Iterable[tuple[str, PolicyRules]], model: Model, version: ModelVersion
+    policies: Iterable[tuple[str, PolicyRules]], model: Model, version: ModelVersion | None
 ) -> list[Unmet]:
-    """Every requirement of every policy that ``version`` of ``model`` does not meet."""
+    """Every requirement of every policy that ``version`` of ``model`` does not meet (with no
+    version, every fact about a version is missing)."""
     found: list[Unmet] = []
     for policy_id, rules in policies:
         for requirement in rules.require:
             if not _holds(requirement, model, version):
                 field, message = _WHAT[requirement]
+                if version is None and field.startswith("version."):
+                    message = "the model has no version yet"
                 found.append(
                     Unmet(policy=policy_id, rule=requirement, field=field, message=message)
                 )
@@ -271,6 +276,96 @@ class Policy(BaseModel):
     created_at: datetime
 
 
+# -- metadata health ---------------------------------------------------------------------------
+class OwnerStatus(StrEnum):
+    MISSING = "missing"  # no contact at all
+    UNKNOWN = "unknown"  # an address whose mailbox name is no enabled user of this registry
+    KNOWN = "known"  # alice@example.com where user:alice is an enabled principal
+
+
+class ModelHealth(BaseModel):
+    """How complete and current one model's metadata is, and what is missing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    team: str
+    version: str | None  # the newest version, against which version facts are checked
+    required: list[Requirement]  # what the team's policies for its risk class require
+    completeness: float  # the share of ``required`` that holds (1.0 if nothing is required)
+    missing: list[Unmet]
+    owner: OwnerStatus
+    review_due: date | None
+    review_overdue: bool
+    days_since_review: int | None  # None: never reviewed
+    deprecated: bool
+
+
+class TeamHealth(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    team: str
+    models: int
+    complete: int  # models meeting every requirement
+    completeness: float  # the mean of its models'
+    overdue_reviews: int
+    owners_missing: int
+    owners_unknown: int
+
+
+class HealthReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    teams: list[TeamHealth]
+    models: list[ModelHealth]
+
+
+def model_health(
+    model: Model,
+    version: ModelVersion | None,
+    policies: Iterable[tuple[str, PolicyRules]],
+    owner: OwnerStatus,
+    today: date,
+) -> ModelHealth:
+    """One model's health: every requirement of every policy for its risk class, whatever
+    alias it gates, checked against the model and its newest version."""
+    applicable = [
+        (pid, rules)
+        for pid, rules in policies
+        if not rules.risk_classes or model.risk_class in rules.risk_classes
+    ]
+    required = sorted({r for _, rules in applicable for r in rules.require})
+    missing = unmet_rules(applicable, model, version)
+    unmet = {u.rule for u in missing}
+    met = [r for r in required if r not in unmet]
+    reviewed = model.last_review.at.date() if model.last_review else None
+    return ModelHealth(
+        model=model.id,
+        team=model.team,
+        version=version.id if version else None,
+        required=required,
+        completeness=len(met) / len(required) if required else 1.0,
+        missing=missing,
+        owner=owner,
+        review_due=model.review_due,
+        review_overdue=model.review_due is not None and model.review_due < today,
+        days_since_review=(today - reviewed).days if reviewed else None,
+        deprecated=model.deprecation is not None,
+    )
+
+
+def team_health(team: str, models: Sequence[ModelHealth]) -> TeamHealth:
+    return TeamHealth(
+        team=team,
+        models=len(models),
+        complete=sum(1 for m in models if not m.missing),
+        completeness=sum(m.completeness for m in models) / len(models) if models else 1.0,
+        overdue_reviews=sum(1 for m in models if m.review_overdue),
+        owners_missing=sum(1 for m in models if m.owner is OwnerStatus.MISSING),
+        owners_unknown=sum(1 for m in models if m.owner is OwnerStatus.UNKNOWN),
+    )
+
+
 # -- what callers send ----------------------------------------------------------------------------
 _SEG = r"[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?"
 _VERSION_REF = rf"^(model:)?{_SEG}/{_SEG}@[1-9][0-9]*$"
@@ -313,6 +408,13 @@ class DeprecationSpec(BaseModel):
         Annotated[str, Field(pattern=rf"^(model:)?{_SEG}/{_SEG}(@[1-9][0-9]*)?$", max_length=160)]
         | None
     ) = None
+
+
+class ReviewSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    next_due: date
+    notes: Text | None = None
 
 
 class RejectionSpec(BaseModel):

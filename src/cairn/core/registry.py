@@ -242,6 +242,21 @@ class Registry(Protocol):
     def list_aliases(self, model: str) -> list[g.Alias]:
         """Where a model's aliases point, each with the digest and request that approved it."""
 
+    def complete_review(self, model: str, *, next_due: date, notes: str | None = None) -> e.Model:
+        """Record a completed review of a model's metadata and its next due date (after
+        today); an event like every other change."""
+
+    def list_reviews(
+        self, *, team: str | None = None, overdue_only: bool = True, limit: int = 100
+    ) -> list[e.Model]:
+        """Models by review date, most overdue first: only overdue ones unless
+        ``overdue_only`` is False."""
+
+    def metadata_health(self, *, team: str | None = None) -> g.HealthReport:
+        """Per model and per team: completeness against the team's policies (the model and
+        its newest version), the owner (missing, unknown, or a known principal), the review
+        date, and every missing item."""
+
     def deprecate(
         self,
         subject: str,

@@ -25,6 +25,9 @@ from cairn.core.events import EventDraft, EventType
 from cairn.core.governance import (
     Alias,
     Approval,
+    HealthReport,
+    ModelHealth,
+    OwnerStatus,
     Policy,
     PolicyRef,
     PolicyRules,
@@ -36,7 +39,9 @@ from cairn.core.governance import (
     content_digest,
     deprecation_unmet,
     distinct_approvers,
+    model_health,
     policy_id,
+    team_health,
     unmet_rules,
 )
 from cairn.core.names import Kind, Ref, canonical_name, parse_ref
@@ -289,6 +294,87 @@ class GovernanceService(Service):
             )
         return str(other)
 
+    # -- reviews ------------------------------------------------------------------------------
+    def complete_review(self, model: str, *, next_due: date, notes: str | None = None) -> Model:
+        """Record that a model's metadata was reviewed, and when it is due again."""
+        ref = parse_ref(model, kind=Kind.MODEL, versioned=False)
+        with self.store.write(self.actor) as tx:
+            if next_due <= tx.at.date():
+                raise ValidationFailed(
+                    f"the next review ({next_due}) must be after today ({tx.at.date()})",
+                    field="next_due",
+                    rule="future",
+                    hint="e.g. a quarter from now",
+                )
+            model_id = lookup.entity_id(tx.conn, ref)
+            payload = {"id": model_id, "review_due": next_due.isoformat(), "notes": notes}
+            tx.emit(EventDraft(EventType.REVIEW_COMPLETED, str(ref), payload))
+            return reads.models(tx.conn, reads.model_query().where(t.models.c.id == model_id))[0]
+
+    def reviews(
+        self, *, team: str | None = None, overdue_only: bool = True, limit: int = 100
+    ) -> list[Model]:
+        """Models with a review date, soonest (most overdue) first; only overdue ones unless
+        ``overdue_only`` is False."""
+        m = t.models.c
+        query = (
+            reads.model_query()
+            .where(m.review_due.is_not(None))
+            .order_by(m.review_due, t.teams.c.name, m.name)
+            .limit(page_size(limit))
+        )
+        with self.store.read() as conn:
+            if team:
+                query = query.where(
+                    m.team_id == lookup.team_id(conn, canonical_name(team, field="team"))
+                )
+            if overdue_only:
+                query = query.where(m.review_due < self.store.clock().date())
+            return reads.models(conn, query)
+
+    # -- metadata health ----------------------------------------------------------------------
+    def health(self, *, team: str | None = None) -> HealthReport:
+        """Per model and per team: completeness against the team's policies, the owner, the
+        review date, and every missing item (what a team lead reads before a review)."""
+        m = t.models.c
+        query = reads.model_query().order_by(t.teams.c.name, m.name)
+        with self.store.read() as conn:
+            if team:
+                team = canonical_name(team.removeprefix("team:"), field="team")
+                query = query.where(m.team_id == lookup.team_id(conn, team))
+            models = reads.models(conn, query)
+            known = {
+                name
+                for (name,) in conn.execute(
+                    select(t.principals.c.name).where(t.principals.c.disabled.is_(False))
+                )
+            }
+            policies: dict[str, list[tuple[str, PolicyRules]]] = {}
+            found: list[ModelHealth] = []
+            today = self.store.clock().date()
+            for model in models:
+                if model.team not in policies:
+                    team_id = lookup.team_id(conn, model.team)
+                    policies[model.team] = [
+                        (p.id, p.rules) for p in _policies(conn, team_id=team_id, latest=True)
+                    ]
+                newest = None
+                if model.latest_version:
+                    params = {
+                        "team": model.team,
+                        "model": model.name,
+                        "version": model.latest_version,
+                    }
+                    newest = reads.fetch_versions(conn, reads.VERSION_BY_NAME, params)[0]
+                owner = _owner(model.contact, known)
+                found.append(model_health(model, newest, policies[model.team], owner, today))
+        by_team: dict[str, list[ModelHealth]] = {}
+        for item in found:
+            by_team.setdefault(item.team, []).append(item)
+        return HealthReport(
+            teams=[team_health(name, items) for name, items in by_team.items()], models=found
+        )
+
     def get_request(self, request: str) -> TransitionRequest:
         request_id = _request_id(request)
         with self.store.read() as conn:
@@ -369,6 +455,15 @@ def remove_stale_aliases(tx: Tx, version_id: str) -> None:
                 "digest": digest,
             }
             tx.emit(EventDraft(EventType.ALIAS_REMOVED, found[0].id, payload))
+
+
+def _owner(contact: str | None, known: set[str]) -> OwnerStatus:
+    """A contact is a known user when its mailbox name is an enabled user's name
+    (alice@example.com and user:alice): someone the registry can hold to account."""
+    if not contact:
+        return OwnerStatus.MISSING
+    mailbox = contact.split("@", 1)[0].lower()
+    return OwnerStatus.KNOWN if f"user:{mailbox}" in known else OwnerStatus.UNKNOWN
 
 
 # -- queries ------------------------------------------------------------------------------------

@@ -339,6 +339,20 @@ def _deprecation_recorded(
     )
 
 
+def _review_completed(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    review = {"by": actor, "at": format_time(at), "notes": payload.get("notes")}
+    conn.execute(
+        update(t.models)
+        .where(t.models.c.id == payload["id"])
+        .values(
+            review_due=date.fromisoformat(payload["review_due"]),
+            last_review=review,
+            updated_at=at,
+            revision=t.models.c.revision + 1,
+        )
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     EventType.TEAM_CREATED: _create(t.teams),
     EventType.TEAM_UPDATED: _update(t.teams),
@@ -382,6 +396,7 @@ HANDLERS: dict[str, Handler] = {
     EventType.ALIAS_SET: _alias_set,
     EventType.ALIAS_REMOVED: _alias_removed,
     EventType.DEPRECATION_RECORDED: _deprecation_recorded,
+    EventType.REVIEW_COMPLETED: _review_completed,
 }
 
 

@@ -93,6 +93,7 @@ def models(conn: Connection, query: Select[Any]) -> list[e.Model]:
             latest_version=r.latest_version,
             created_by=r.created_by,
             deprecation=r.deprecation,
+            last_review=r.last_review,
             **_audit(r),
         )
         for r in rows

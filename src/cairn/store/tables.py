@@ -80,6 +80,7 @@ models = Table(
     Column("latest_version", Integer, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("deprecation", JsonDoc),
+    Column("last_review", JsonDoc),
     *_audit(),
     UniqueConstraint("team_id", "name"),
     _states("risk_class", ("minimal", "limited", "high", "unacceptable"), "risk_class"),

@@ -106,6 +106,32 @@ def deprecate(spec: g.DeprecationSpec, reg: Reg) -> e.Deprecation:
     )
 
 
+# -- reviews -------------------------------------------------------------------------------------
+@router.post("/models/{team}/{name}/reviews", response_model=e.Model)
+@requires(Action.APPROVE, path_team)
+def complete_review(team: Team, name: Name, spec: g.ReviewSpec, reg: Reg) -> e.Model:
+    return reg.complete_review(f"{team}/{name}", next_due=spec.next_due, notes=spec.notes)
+
+
+@router.get("/reviews", response_model=list[e.Model])
+@requires(Action.READ)
+def list_reviews(
+    reg: Reg,
+    team: Annotated[str | None, Query(max_length=63)] = None,
+    overdue_only: bool = True,
+    limit: Limit = 100,
+) -> list[e.Model]:
+    return reg.list_reviews(team=team, overdue_only=overdue_only, limit=limit)
+
+
+@router.get("/health", response_model=g.HealthReport)
+@requires(Action.READ)
+def metadata_health(
+    reg: Reg, team: Annotated[str | None, Query(max_length=63)] = None
+) -> g.HealthReport:
+    return reg.metadata_health(team=team)
+
+
 # -- aliases ---------------------------------------------------------------------------------------
 @router.get("/models/{team}/{name}/aliases", response_model=list[g.Alias])
 @requires(Action.READ, path_team)
