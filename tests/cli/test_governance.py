@@ -108,3 +108,12 @@ def test_health_shows_teams_and_what_needs_attention(seeded: Cli) -> None:
     shown = seeded("health", "--team", "fraud")
     assert shown.code == 0, shown.stderr
     assert "Needs attention" in shown.stdout and "model.contact" in shown.stdout
+
+
+def test_a_service_account_can_be_made_to_act_for_a_user(seeded: Cli) -> None:
+    assert seeded("principal", "create", "user:alice").code == 0
+    made = seeded("principal", "create", "alice-ci", "--service", "--acts-for", "alice", "--json")
+    assert made.code == 0, made.stderr
+    assert made.json()["acts_for"] == "user:alice"
+    wrong = seeded("principal", "create", "user:bob", "--acts-for", "alice")
+    assert wrong.code == 2 and "only a service account acts for someone" in wrong.stderr

@@ -347,3 +347,35 @@ def test_metadata_health_names_what_is_missing_per_model_and_team(
     assert (team.team, team.models, team.complete, team.overdue_reviews) == ("fraud", 2, 0, 1)
     assert (team.owners_missing, team.owners_unknown) == (1, 0)
     assert team.completeness == (0.0 + 1 / 5) / 2
+
+
+def test_a_service_account_acting_for_a_user_inherits_the_users_exclusions(
+    open_registry: Open, people: dict[str, Any]
+) -> None:
+    from cairn.client import HttpRegistry
+    from cairn.client.access import HttpAccess
+
+    admin = people["admin"]
+    access = (
+        HttpAccess(admin)
+        if isinstance(admin, HttpRegistry)
+        else admin.access_service(secret_key="ab" * 32)
+    )
+    # Over HTTP the bots below become principals when first opened; create them first here.
+    for bot, user in (("service:req-ci", "user:requester"), ("service:reg-ci", "user:registrant")):
+        access.create_principal(bot, acts_for=user)
+    requester_bot, registrant_bot = open_registry("service:req-ci"), open_registry("service:reg-ci")
+    # The requester's pipeline asks; neither it nor its user may approve, nor the registrant's.
+    asked = requester_bot.request_transition("fraud/churn@1", "production", reason="from CI")
+    for conflicted in (requester_bot, people["requester"], registrant_bot):
+        denied = _unchanged(
+            admin, lambda c=conflicted: c.approve_transition(asked.id), PermissionDenied
+        )
+        assert "another approver" in denied.message
+    # A version the registrant's pipeline registered: the registrant may not approve it either.
+    registrant_bot.register_version(
+        "fraud/churn", artifact_uri="s3://m/churn/2/model.pkl", digest=digest(2)
+    )
+    second = people["requester"].request_transition("fraud/churn@2", "staging", reason="ci")
+    _unchanged(admin, lambda: people["registrant"].approve_transition(second.id), PermissionDenied)
+    assert people["ann"].approve_transition(second.id).status is RequestStatus.APPROVED

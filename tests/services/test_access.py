@@ -313,3 +313,16 @@ def test_a_bad_record_fails_the_batch_cleanly(access: AccessService) -> None:
     with pytest.raises(ValidationFailed, match="outcome"):
         access.record_access([_record(1, None), {**_record(2, None).model_dump(), "outcome": "?"}])
     assert access.access_log() == []
+
+
+def test_a_service_account_may_act_for_an_existing_user_only(access: AccessService) -> None:
+    access.create_principal("user:alice")
+    bot = access.create_principal("service:alice-ci", acts_for="alice")
+    assert bot.acts_for == "user:alice"
+    assert access.get_principal("service:alice-ci").acts_for == "user:alice"
+    with pytest.raises(NotFound):
+        access.create_principal("service:ghost-ci", acts_for="user:ghost")
+    with pytest.raises(ValidationFailed):
+        access.create_principal("user:bob", acts_for="user:alice")
+    with pytest.raises(ValidationFailed):
+        access.create_principal("service:bot-ci", acts_for="service:alice-ci")

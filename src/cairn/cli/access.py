@@ -119,12 +119,22 @@ def create_principal(
     display_name: Annotated[
         str | None, typer.Option("--display-name", help="Name shown to people.")
     ] = None,
+    acts_for: Annotated[
+        str | None,
+        typer.Option(
+            "--acts-for",
+            help="A service account's user (user:alice): it shares that user's exclusions.",
+        ),
+    ] = None,
     as_json: o.Json = False,
 ) -> None:
     """Create a user (or, with --service, a service account)."""
     with open_access() as access:
         info = access.create_principal(
-            name, kind="service" if service else None, display_name=display_name
+            name,
+            kind="service" if service else None,
+            display_name=display_name,
+            acts_for=acts_for,
         )
     out.emit(info, as_json, lambda: out.done(f"created {info.name}"))
 

@@ -46,9 +46,14 @@ class HttpAccess:
         return self._api._one(PrincipalInfo, "GET", "/me")
 
     def create_principal(
-        self, name: str, *, kind: str | None = None, display_name: str | None = None
+        self,
+        name: str,
+        *,
+        kind: str | None = None,
+        display_name: str | None = None,
+        acts_for: str | None = None,
     ) -> PrincipalInfo:
-        body = {"name": _name(name, kind), "display_name": display_name}
+        body = {"name": _name(name, kind), "display_name": display_name, "acts_for": acts_for}
         return self._api._one(PrincipalInfo, "POST", "/principals", json=body)
 
     def get_principal(self, name: str) -> PrincipalInfo:

@@ -303,6 +303,7 @@ class PrincipalInfo(BaseModel):
     display_name: str | None = None
     registry_role: Literal["admin", "auditor"] | None = None
     disabled: bool = False
+    acts_for: str | None = None  # a service account's user: it shares that user's exclusions
     teams: dict[str, RoleName] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime

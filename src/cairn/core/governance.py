@@ -10,7 +10,7 @@ evidence, so a refused transition says all that must be fixed at once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -198,13 +198,31 @@ def content_digest(version: ModelVersion) -> str:
 
 
 # -- separation of duties -----------------------------------------------------------------------
-def conflicted(approver: str, *, requester: str, registrant: str) -> str | None:
+def conflicted(
+    approver: str,
+    *,
+    requester: str,
+    registrant: str,
+    acts_for: Mapping[str, str] | None = None,
+) -> str | None:
     """Why ``approver`` may not approve, or None: nobody approves a transition they asked for
-    or of a version they registered, whatever roles they hold."""
-    if approver == requester:
-        return f"{approver} requested this transition; another approver must decide it"
-    if approver == registrant:
-        return f"{approver} registered this version; another approver must decide it"
+    or of a version they registered, whatever roles they hold. A service account that acts for
+    a user (``acts_for``: service -> user) stands for that user too, on either side."""
+    links = acts_for or {}
+
+    def parties(name: str) -> set[str]:
+        return {name, links[name]} if name in links else {name}
+
+    mine = parties(approver)
+    for role, other in (
+        ("requested this transition", requester),
+        ("registered this version", registrant),
+    ):
+        shared = mine & parties(other)
+        if shared:
+            who = approver if approver in shared else f"{approver} (acting for {links[approver]})"
+            via = "" if other in shared else f" through {other}"
+            return f"{who} {role}{via}; another approver must decide it"
     return None
 
 

@@ -160,17 +160,44 @@ class AccessService(Service):
             return self._issue(tx, principal_id, name, "bootstrap", expires_in)
 
     def create_principal(
-        self, name: str, *, kind: str | None = None, display_name: str | None = None
+        self,
+        name: str,
+        *,
+        kind: str | None = None,
+        display_name: str | None = None,
+        acts_for: str | None = None,
     ) -> PrincipalInfo:
-        """A new user or service; ``kind`` defaults to the name's prefix, else ``user``."""
+        """A new user or service; ``kind`` defaults to the name's prefix, else ``user``.
+
+        A service account may act for a user (a pipeline run on alice's behalf): it then
+        shares that user's exclusions under separation of duties.
+        """
         name = principal_name(name, kind=kind)
         if display_name is not None:
             display_name = _label(display_name, field="display_name", limit=500)
         with self.store.write(self.actor) as tx:
             if q.principal_row(tx.conn, name) is not None:
                 raise Conflict(f"{name} already exists", id=name)
-            self._create(tx, name, display_name)
+            if acts_for is not None:
+                acts_for = self._principal_for(tx, name, acts_for)
+            self._create(tx, name, display_name, acts_for)
             return self._info(tx, name)
+
+    def _principal_for(self, tx: Tx, name: str, acts_for: str) -> str:
+        if not name.startswith("service:"):
+            raise ValidationFailed(
+                f"{name} is a user; only a service account acts for someone",
+                field="acts_for",
+                rule="service-only",
+            )
+        user = principal_name(acts_for, kind="user")
+        if not user.startswith("user:"):
+            raise ValidationFailed(
+                f"{user} is not a user", field="acts_for", rule="user", hint="e.g. user:alice"
+            )
+        if q.principal_row(tx.conn, user) is None:
+            raise _missing(user)
+        return user
 
     def get_principal(self, name: str) -> PrincipalInfo:
         name = principal_name(name)
@@ -434,7 +461,9 @@ class AccessService(Service):
         return AccessPruned(before=before, deleted=deleted)
 
     # -- inside a transaction --------------------------------------------------------------
-    def _create(self, tx: Tx, name: str, display_name: str | None) -> str:
+    def _create(
+        self, tx: Tx, name: str, display_name: str | None, acts_for: str | None = None
+    ) -> str:
         payload = {
             "id": new_id(),
             "name": name,
@@ -442,6 +471,7 @@ class AccessService(Service):
             "display_name": display_name,
             "registry_role": None,
             "disabled": False,
+            "acts_for": acts_for,
         }
         tx.emit(EventDraft(EventType.PRINCIPAL_CREATED, name, payload))
         return str(payload["id"])

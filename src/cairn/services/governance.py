@@ -14,6 +14,7 @@ so an alias always names content that was approved as it is now.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -178,8 +179,12 @@ class GovernanceService(Service):
         with self.store.write(self.actor) as tx:
             pending = self._pending_request(tx.conn, request_id)
             model, found = _subject(tx.conn, parse_ref(pending.version, kind=Kind.MODEL))
+            people = (self.actor, pending.requested_by, found.registered_by)
             reason = conflicted(
-                self.actor, requester=pending.requested_by, registrant=found.registered_by
+                self.actor,
+                requester=pending.requested_by,
+                registrant=found.registered_by,
+                acts_for=_acts_for(tx.conn, people),
             )
             if reason:
                 raise PermissionDenied(reason, rule="separation-of-duties")
@@ -479,6 +484,12 @@ def _subject(conn: Connection, ref: Any) -> tuple[Model, ModelVersion]:
 
 def _version_id(conn: Connection, version: ModelVersion) -> str:
     return lookup.entity_id(conn, parse_ref(version.id, kind=Kind.MODEL))
+
+
+def _acts_for(conn: Connection, names: Iterable[str]) -> dict[str, str]:
+    p = t.principals.c
+    query = select(p.name, p.acts_for).where(p.name.in_(set(names)), p.acts_for.is_not(None))
+    return {r.name: r.acts_for for r in conn.execute(query)}
 
 
 def _version_ref(conn: Connection, version_id: str) -> str:

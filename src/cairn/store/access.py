@@ -79,6 +79,7 @@ def principals(conn: Connection, query: Select[Any]) -> list[PrincipalInfo]:
             display_name=r.display_name,
             registry_role=r.registry_role,
             disabled=r.disabled,
+            acts_for=r.acts_for,
             teams=roles.get(r.id, {}),
             created_at=r.created_at,
             updated_at=r.updated_at,

@@ -330,6 +330,7 @@ principals = Table(
     Column("display_name", String(500)),
     Column("registry_role", String(20)),
     Column("disabled", Boolean, nullable=False),
+    Column("acts_for", String(200)),  # a service account: the user it acts for
     *_audit(),
     _states("kind", ("user", "service"), "kind"),
     _states("registry_role", ("admin", "auditor"), "registry_role"),

@@ -43,6 +43,7 @@ class NewPrincipal(BaseModel):
 
     name: str = Field(max_length=80, examples=["service:ci"])
     display_name: str | None = Field(default=None, max_length=500)
+    acts_for: str | None = Field(default=None, max_length=80, examples=["user:alice"])
 
 
 class RegistryRoleChange(BaseModel):
@@ -101,7 +102,9 @@ def revoke_own_token(request: Request, token_id: TokenId, access: Access) -> Tok
 @router.post("/principals", status_code=201, response_model=PrincipalInfo)
 @requires(Action.REGISTRY_ADMIN)
 def create_principal(body: NewPrincipal, access: Access) -> PrincipalInfo:
-    return access.create_principal(body.name, display_name=body.display_name)
+    return access.create_principal(
+        body.name, display_name=body.display_name, acts_for=body.acts_for
+    )
 
 
 @router.get("/principals", response_model=list[PrincipalInfo])
