@@ -14,18 +14,16 @@ so an alias always names content that was approved as it is now.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from cairn.core.entities import Deprecation, Model, ModelVersion
 from cairn.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cairn.core.events import EventDraft, EventType
 from cairn.core.governance import (
     Alias,
-    Approval,
     HealthReport,
     ModelHealth,
     OwnerStatus,
@@ -41,18 +39,17 @@ from cairn.core.governance import (
     deprecation_unmet,
     distinct_approvers,
     model_health,
-    policy_id,
     team_health,
     unmet_rules,
 )
 from cairn.core.names import Kind, Ref, canonical_name, parse_ref
 from cairn.services.base import Service, new_id, page_size
+from cairn.store import governance as q
 from cairn.store import lookup, reads
 from cairn.store import tables as t
 from cairn.store.uow import Tx
 
 _ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-_REQUEST_PREFIX = "transition:"
 
 
 def alias_name(text: str) -> str:
@@ -67,7 +64,7 @@ def alias_name(text: str) -> str:
 
 
 def _request_id(text: str) -> str:
-    raw = text.removeprefix(_REQUEST_PREFIX)
+    raw = text.removeprefix(q.REQUEST_PREFIX)
     if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", raw):
         raise ValidationFailed(
             f"{text!r} is not a transition request id",
@@ -86,7 +83,7 @@ class GovernanceService(Service):
         name = canonical_name(name, field="name")
         with self.store.write(self.actor) as tx:
             team_id = lookup.team_id(tx.conn, team)
-            version = _latest_policy_version(tx.conn, team_id, name) + 1
+            version = q.latest_policy_version(tx.conn, team_id, name) + 1
             payload = {
                 "id": new_id(),
                 "team_id": team_id,
@@ -96,13 +93,13 @@ class GovernanceService(Service):
             }
             subject = f"policy:{team}/{name}"
             tx.emit(EventDraft(EventType.POLICY_PUBLISHED, subject, payload))
-            return _policies(tx.conn, team_id=team_id, name=name, version=version)[0]
+            return q.policies(tx.conn, team_id=team_id, name=name, version=version)[0]
 
     def list_policies(self, team: str) -> list[Policy]:
         """The newest version of each of a team's policies."""
         team = canonical_name(team.removeprefix("team:"), field="team")
         with self.store.read() as conn:
-            return _policies(conn, team_id=lookup.team_id(conn, team), latest=True)
+            return q.policies(conn, team_id=lookup.team_id(conn, team), latest=True)
 
     def get_policy(self, ref: str) -> Policy:
         """``team/name`` (the newest version) or ``team/name@version``."""
@@ -118,7 +115,7 @@ class GovernanceService(Service):
             )
         with self.store.read() as conn:
             team_id = lookup.team_id(conn, canonical_name(team, field="team"))
-            found = _policies(
+            found = q.policies(
                 conn,
                 team_id=team_id,
                 name=name,
@@ -144,10 +141,12 @@ class GovernanceService(Service):
         with self.store.write(self.actor) as tx:
             model, found = _subject(tx.conn, ref)
             digest = content_digest(found)
-            current = _alias_row(tx.conn, found, alias)
-            if current is not None and current.version_id == _version_id(tx.conn, found):
+            model_id = lookup.entity_id(tx.conn, parse_ref(found.model, kind=Kind.MODEL))
+            version_id = _version_id(tx.conn, found)
+            current = q.alias_row(tx.conn, model_id, alias)
+            if current is not None and current.version_id == version_id:
                 raise Conflict(f"{alias} of {found.model} already points at {found.id}")
-            if _pending(tx.conn, found, alias):
+            if q.has_pending(tx.conn, version_id, alias):
                 raise Conflict(
                     f"a request to point {alias} at {found.id} is already pending",
                     hint="approve or reject it first (cairn request list)",
@@ -157,8 +156,8 @@ class GovernanceService(Service):
             request_id = new_id()
             payload = {
                 "id": request_id,
-                "model_id": lookup.entity_id(tx.conn, parse_ref(found.model, kind=Kind.MODEL)),
-                "version_id": _version_id(tx.conn, found),
+                "model_id": model_id,
+                "version_id": version_id,
                 "alias": alias,
                 "status": RequestStatus.REFUSED if unmet else RequestStatus.PENDING,
                 "reason": reason,
@@ -169,7 +168,7 @@ class GovernanceService(Service):
                 "unmet": [u.model_dump(mode="json") for u in unmet],
             }
             tx.emit(EventDraft(EventType.TRANSITION_REQUESTED, found.id, payload))
-            return _requests(tx.conn, request_id=request_id)[0]
+            return q.requests(tx.conn, request_id=request_id)[0]
 
     def approve(self, request: str, *, comment: str | None = None) -> TransitionRequest:
         """Approve a pending request. The approval counts for the version's content as it is
@@ -184,7 +183,7 @@ class GovernanceService(Service):
                 self.actor,
                 requester=pending.requested_by,
                 registrant=found.registered_by,
-                acts_for=_acts_for(tx.conn, people),
+                acts_for=q.acts_for(tx.conn, people),
             )
             if reason:
                 raise PermissionDenied(reason, rule="separation-of-duties")
@@ -214,14 +213,14 @@ class GovernanceService(Service):
                 tx.emit(EventDraft(EventType.TRANSITION_APPROVED, found.id, approval))
             if status is RequestStatus.APPROVED:
                 moved = {
-                    "model_id": _row_of(tx.conn, request_id).model_id,
+                    "model_id": q.request_row(tx.conn, request_id).model_id,
                     "alias": pending.alias,
                     "version_id": _version_id(tx.conn, found),
                     "digest": digest,
                     "request_id": request_id,
                 }
                 tx.emit(EventDraft(EventType.ALIAS_SET, found.id, moved))
-            return _requests(tx.conn, request_id=request_id)[0]
+            return q.requests(tx.conn, request_id=request_id)[0]
 
     def reject(self, request: str, *, comment: str) -> TransitionRequest:
         """Reject a pending request, saying why."""
@@ -236,7 +235,7 @@ class GovernanceService(Service):
             self._decide(
                 tx, pending, found, EventType.TRANSITION_REJECTED, RequestStatus.REJECTED, comment
             )
-            return _requests(tx.conn, request_id=request_id)[0]
+            return q.requests(tx.conn, request_id=request_id)[0]
 
     # -- deprecation ----------------------------------------------------------------------
     def deprecate(
@@ -271,7 +270,7 @@ class GovernanceService(Service):
                     "status": RequestStatus.VOID,
                     "comment": f"deprecated: {reason}",
                 }
-                version = _version_ref(tx.conn, version_id)
+                version = q.version_ref(tx.conn, version_id)
                 tx.emit(EventDraft(EventType.TRANSITION_VOIDED, version, void))
             table = t.model_versions if ref.version else t.models
             stored = tx.conn.execute(
@@ -361,7 +360,7 @@ class GovernanceService(Service):
                 if model.team not in policies:
                     team_id = lookup.team_id(conn, model.team)
                     policies[model.team] = [
-                        (p.id, p.rules) for p in _policies(conn, team_id=team_id, latest=True)
+                        (p.id, p.rules) for p in q.policies(conn, team_id=team_id, latest=True)
                     ]
                 newest = None
                 if model.latest_version:
@@ -383,9 +382,9 @@ class GovernanceService(Service):
     def get_request(self, request: str) -> TransitionRequest:
         request_id = _request_id(request)
         with self.store.read() as conn:
-            found = _requests(conn, request_id=request_id)
+            found = q.requests(conn, request_id=request_id)
         if not found:
-            raise NotFound(f"{_REQUEST_PREFIX}{request_id} does not exist")
+            raise NotFound(f"{q.REQUEST_PREFIX}{request_id} does not exist")
         return found[0]
 
     def list_requests(
@@ -403,19 +402,19 @@ class GovernanceService(Service):
                 if model
                 else None
             )
-            return _requests(conn, model_id=model_id, status=wanted, limit=page_size(limit))
+            return q.requests(conn, model_id=model_id, status=wanted, limit=page_size(limit))
 
     def aliases(self, model: str) -> list[Alias]:
         ref = parse_ref(model, kind=Kind.MODEL, versioned=False)
         with self.store.read() as conn:
             model_id = lookup.entity_id(conn, ref)
-            return _aliases(conn, model_id=model_id)
+            return q.aliases(conn, model_id=model_id)
 
     # -- helpers ----------------------------------------------------------------------------
     def _pending_request(self, conn: Connection, request_id: str) -> TransitionRequest:
-        found = _requests(conn, request_id=request_id)
+        found = q.requests(conn, request_id=request_id)
         if not found:
-            raise NotFound(f"{_REQUEST_PREFIX}{request_id} does not exist")
+            raise NotFound(f"{q.REQUEST_PREFIX}{request_id} does not exist")
         if found[0].status is not RequestStatus.PENDING:
             raise Conflict(f"{found[0].id} is {found[0].status}, not pending")
         return found[0]
@@ -431,7 +430,7 @@ class GovernanceService(Service):
         unmet: list[Unmet] | None = None,
     ) -> None:
         payload: dict[str, Any] = {
-            "request_id": pending.id.removeprefix(_REQUEST_PREFIX),
+            "request_id": pending.id.removeprefix(q.REQUEST_PREFIX),
             "status": status,
             "comment": comment,
         }
@@ -442,7 +441,7 @@ class GovernanceService(Service):
 
 def remove_stale_aliases(tx: Tx, version_id: str) -> None:
     """After a version changed: remove every alias approved for its earlier content."""
-    aliases = _aliases(tx.conn, version_id=version_id)
+    aliases = q.aliases(tx.conn, version_id=version_id)
     if not aliases:
         return
     tx.flush()
@@ -453,7 +452,7 @@ def remove_stale_aliases(tx: Tx, version_id: str) -> None:
     for alias in aliases:
         if alias.digest != digest:
             payload = {
-                "model_id": _model_id_of(tx.conn, version_id),
+                "model_id": q.model_id_of(tx.conn, version_id),
                 "alias": alias.alias,
                 "reason": "the version changed after its approval",
                 "approved_digest": alias.digest,
@@ -477,7 +476,7 @@ def _subject(conn: Connection, ref: Any) -> tuple[Model, ModelVersion]:
     found = reads.fetch_versions(conn, reads.VERSION_BY_NAME, params)
     if not found:
         lookup.entity_id(conn, ref)  # raises NotFound naming what is missing
-    model_id = _model_id_of(conn, _version_id(conn, found[0]))
+    model_id = q.model_id_of(conn, _version_id(conn, found[0]))
     model = reads.models(conn, reads.model_query().where(t.models.c.id == model_id))[0]
     return model, found[0]
 
@@ -486,210 +485,14 @@ def _version_id(conn: Connection, version: ModelVersion) -> str:
     return lookup.entity_id(conn, parse_ref(version.id, kind=Kind.MODEL))
 
 
-def _acts_for(conn: Connection, names: Iterable[str]) -> dict[str, str]:
-    p = t.principals.c
-    query = select(p.name, p.acts_for).where(p.name.in_(set(names)), p.acts_for.is_not(None))
-    return {r.name: r.acts_for for r in conn.execute(query)}
-
-
-def _version_ref(conn: Connection, version_id: str) -> str:
-    query = (
-        select(t.teams.c.name, t.models.c.name, t.model_versions.c.version)
-        .join(t.models, t.models.c.id == t.model_versions.c.model_id)
-        .join(t.teams, t.teams.c.id == t.models.c.team_id)
-        .where(t.model_versions.c.id == version_id)
-    )
-    team, name, number = conn.execute(query).one()
-    return f"model:{team}/{name}@{number}"
-
-
-def _model_id_of(conn: Connection, version_id: str) -> str:
-    query = select(t.model_versions.c.model_id).where(t.model_versions.c.id == version_id)
-    return str(conn.execute(query).scalar_one())
-
-
-def _latest_policy_version(conn: Connection, team_id: str, name: str) -> int:
-    p = t.policies.c
-    query = select(func.max(p.version)).where(p.team_id == team_id, p.name == name)
-    return int(conn.execute(query).scalar() or 0)
-
-
-def _policies(
-    conn: Connection,
-    *,
-    team_id: str,
-    name: str | None = None,
-    version: int | None = None,
-    latest: bool = False,
-) -> list[Policy]:
-    p = t.policies.c
-    query = (
-        select(t.policies, t.teams.c.name.label("team"))
-        .join(t.teams, t.teams.c.id == p.team_id)
-        .where(p.team_id == team_id)
-        .order_by(p.name, p.version.desc())
-    )
-    if name is not None:
-        query = query.where(p.name == name)
-    if version is not None:
-        query = query.where(p.version == version)
-    out: list[Policy] = []
-    seen: set[str] = set()
-    for r in conn.execute(query):
-        if latest and r.name in seen:
-            continue
-        seen.add(r.name)
-        out.append(
-            Policy(
-                id=policy_id(r.team, r.name, r.version),
-                team=r.team,
-                name=r.name,
-                version=r.version,
-                rules=PolicyRules.model_validate(r.rules),
-                created_by=r.created_by,
-                created_at=r.created_at,
-            )
-        )
-    return out
-
-
 def _applicable(conn: Connection, model: Model, alias: str) -> list[tuple[str, PolicyRules]]:
     team_id = lookup.team_id(conn, model.team)
     return [
         (p.id, p.rules)
-        for p in _policies(conn, team_id=team_id, latest=True)
+        for p in q.policies(conn, team_id=team_id, latest=True)
         if p.rules.applies(alias, model.risk_class)
     ]
 
 
 def _ref(policy: str, rules: PolicyRules) -> PolicyRef:
     return PolicyRef(id=policy, approvals=rules.approvals)
-
-
-def _alias_row(conn: Connection, version: ModelVersion, alias: str) -> Any:
-    model_id = lookup.entity_id(conn, parse_ref(version.model, kind=Kind.MODEL))
-    a = t.model_aliases.c
-    return conn.execute(
-        select(t.model_aliases).where(a.model_id == model_id, a.alias == alias)
-    ).first()
-
-
-def _pending(conn: Connection, version: ModelVersion, alias: str) -> bool:
-    r = t.transition_requests.c
-    query = select(r.id).where(
-        r.version_id == _version_id(conn, version),
-        r.alias == alias,
-        r.status == RequestStatus.PENDING,
-    )
-    return conn.execute(query).first() is not None
-
-
-def _row_of(conn: Connection, request_id: str) -> Any:
-    return conn.execute(
-        select(t.transition_requests).where(t.transition_requests.c.id == request_id)
-    ).one()
-
-
-def _requests(
-    conn: Connection,
-    *,
-    request_id: str | None = None,
-    model_id: str | None = None,
-    status: RequestStatus | None = None,
-    limit: int = 100,
-) -> list[TransitionRequest]:
-    r = t.transition_requests.c
-    query = (
-        select(
-            t.transition_requests,
-            t.models.c.name.label("model_name"),
-            t.teams.c.name.label("team"),
-            t.model_versions.c.version.label("number"),
-        )
-        .join(t.models, t.models.c.id == r.model_id)
-        .join(t.teams, t.teams.c.id == t.models.c.team_id)
-        .join(t.model_versions, t.model_versions.c.id == r.version_id)
-        .order_by(r.created_at.desc(), r.id.desc())
-        .limit(limit)
-    )
-    if request_id is not None:
-        query = query.where(r.id == request_id)
-    if model_id is not None:
-        query = query.where(r.model_id == model_id)
-    if status is not None:
-        query = query.where(r.status == status)
-    rows = conn.execute(query).all()
-    approvals: dict[str, list[Approval]] = {row.id: [] for row in rows}
-    if rows:
-        a = t.transition_approvals.c
-        found = conn.execute(
-            select(t.transition_approvals)
-            .where(a.request_id.in_(list(approvals)))
-            .order_by(a.approved_at, a.approved_by)
-        )
-        for approval in found:
-            approvals[approval.request_id].append(
-                Approval(
-                    by=approval.approved_by,
-                    at=approval.approved_at,
-                    digest=approval.digest,
-                    comment=approval.comment,
-                )
-            )
-    return [
-        TransitionRequest(
-            id=f"{_REQUEST_PREFIX}{row.id}",
-            model=f"model:{row.team}/{row.model_name}",
-            version=f"model:{row.team}/{row.model_name}@{row.number}",
-            alias=row.alias,
-            status=RequestStatus(row.status),
-            requested_by=row.requested_by,
-            reason=row.reason,
-            release_notes=row.release_notes,
-            digest=row.digest,
-            approvals_needed=row.approvals_needed,
-            approvals=approvals[row.id],
-            policies=row.policies,
-            unmet=row.unmet,
-            decided_by=row.decided_by,
-            decision_comment=row.decision_comment,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            revision=row.revision,
-        )
-        for row in rows
-    ]
-
-
-def _aliases(
-    conn: Connection, *, model_id: str | None = None, version_id: str | None = None
-) -> list[Alias]:
-    a = t.model_aliases.c
-    query = (
-        select(
-            t.model_aliases,
-            t.models.c.name.label("model_name"),
-            t.teams.c.name.label("team"),
-            t.model_versions.c.version.label("number"),
-        )
-        .join(t.models, t.models.c.id == a.model_id)
-        .join(t.teams, t.teams.c.id == t.models.c.team_id)
-        .join(t.model_versions, t.model_versions.c.id == a.version_id)
-        .order_by(a.alias)
-    )
-    if model_id is not None:
-        query = query.where(a.model_id == model_id)
-    if version_id is not None:
-        query = query.where(a.version_id == version_id)
-    return [
-        Alias(
-            model=f"model:{r.team}/{r.model_name}",
-            alias=r.alias,
-            version=f"model:{r.team}/{r.model_name}@{r.number}",
-            digest=r.digest,
-            request=f"{_REQUEST_PREFIX}{r.request_id}" if r.request_id else None,
-            set_by=r.set_by,
-            set_at=r.set_at,
-        )
-        for r in conn.execute(query)
-    ]
