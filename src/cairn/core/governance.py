@@ -21,8 +21,8 @@ from cairn.core.canonical import canonical_json
 from cairn.core.entities import Model, ModelVersion
 from cairn.core.metadata import RiskClass, ShortText, Text
 
-_ALIAS = r"^[a-z][a-z0-9-]{0,39}$"
-AliasName = Annotated[str, Field(pattern=_ALIAS, examples=["production"])]
+ALIAS_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
+AliasName = Annotated[str, Field(pattern=ALIAS_PATTERN, examples=["production"])]
 MAX_APPROVALS = 10
 
 

@@ -23,6 +23,8 @@ from cairn.core.entities import Deprecation, Model, ModelVersion
 from cairn.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cairn.core.events import EventDraft, EventType
 from cairn.core.governance import (
+    ALIAS_PATTERN,
+    REQUEST_ID_PATTERN,
     Alias,
     HealthReport,
     ModelHealth,
@@ -49,7 +51,8 @@ from cairn.store import lookup, reads
 from cairn.store import tables as t
 from cairn.store.uow import Tx
 
-_ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+_ALIAS = re.compile(ALIAS_PATTERN)
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
 
 def alias_name(text: str) -> str:
@@ -64,15 +67,14 @@ def alias_name(text: str) -> str:
 
 
 def _request_id(text: str) -> str:
-    raw = text.removeprefix(q.REQUEST_PREFIX)
-    if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", raw):
+    if not _REQUEST_ID.match(text):
         raise ValidationFailed(
             f"{text!r} is not a transition request id",
             field="request",
             rule="pattern",
             hint="use the id 'cairn request' printed, like transition:0190…",
         )
-    return raw
+    return text.removeprefix(q.REQUEST_PREFIX)
 
 
 class GovernanceService(Service):
