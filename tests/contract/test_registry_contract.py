@@ -120,8 +120,17 @@ def test_model_listing_and_pagination(reg: LocalRegistry) -> None:
         seen.extend(m.id for m in page)
         after = page[-1].id
     assert seen == [f"model:{r}" for r in everything]
+    # Within a team, the cursor may name a model of any team: the order is team, then name.
+    in_risk = [
+        [m.name for m in reg.list_models(team="risk", after=cursor)]
+        for cursor in ("fraud/zeta", "risk/limits", "risk/scorer", "zz/zz")
+    ]
+    assert in_risk == [["limits", "scorer"], ["scorer"], [], []]
+    assert [m.name for m in reg.list_models(team="risk", limit=1)] == ["limits"]
     with pytest.raises(NotFound):
         reg.list_models(team="nobody")
+    with pytest.raises(ValidationFailed):
+        reg.list_models(team="risk", limit=0)
     with pytest.raises(ValidationFailed):
         reg.list_models(limit=0)
 

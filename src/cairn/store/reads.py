@@ -71,8 +71,25 @@ def model_query() -> Select[Any]:
 
 
 def models(conn: Connection, query: Select[Any]) -> list[e.Model]:
-    rows = conn.execute(query).all()
-    facets = facets_of(conn, [r.id for r in rows])
+    """Models from any narrowing of :func:`model_query` (built per call)."""
+    return _assemble_models(conn, conn.execute(query).all())
+
+
+def fetch_models(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> list[e.Model]:
+    """Models from a statement built once (such as :data:`MODELS_OF_TEAM`), run with
+    ``params``: the path for pages served often."""
+    return _assemble_models(conn, fetch(conn, statement, params))
+
+
+def _assemble_models(conn: Connection, rows: Sequence[Any]) -> list[e.Model]:
+    if not rows:
+        return []
+    size, ids = _padded([r.id for r in rows])
+    facets: dict[str, dict[str, Facet]] = defaultdict(dict)
+    for f in fetch(conn, _facets_of(size), ids):
+        facets[f.subject_id][f.name] = Facet(
+            name=f.name, schema_version=f.schema_version, producer=f.producer, data=f.data
+        )
     return [
         e.Model(
             id=f"model:{r.team}/{r.name}",
@@ -99,6 +116,14 @@ def models(conn: Connection, query: Select[Any]) -> list[e.Model]:
         for r in rows
     ]
 
+
+MODELS_OF_TEAM = (
+    model_query()
+    .where(t.models.c.team_id == bindparam("team_id"), t.models.c.name > bindparam("after"))
+    .order_by(t.models.c.name)
+    .limit(bindparam("limit"))
+)
+"""A page of a team's models: ``team_id``, names after ``after``, at most ``limit``."""
 
 _run_team = t.teams.alias("run_team")
 _dataset_team = t.teams.alias("dataset_team")
