@@ -3,11 +3,11 @@ through approved transition requests, under each team's versioned policies."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cairn.cli import inputs
 from cairn.cli import options as o
 from cairn.cli import output as out
 from cairn.cli.context import open_registry
@@ -206,7 +206,7 @@ def deprecate(
     as_json: o.Json = False,
 ) -> None:
     """Plan a model's or a version's retirement; no alias may move to it from now on."""
-    day = _day(sunset, "--sunset") if sunset else None
+    day = inputs.day(sunset, "--sunset") if sunset else None
     with open_registry() as registry:
         plan = registry.deprecate(subject, reason=reason, sunset=day, replacement=replacement)
     when = f" (sunset {plan.sunset})" if plan.sunset else ""
@@ -257,21 +257,10 @@ def complete_review(
 ) -> None:
     """Record a completed review of a model's metadata."""
     with open_registry() as registry:
-        done = registry.complete_review(model, next_due=_day(next_due, "--next-due"), notes=notes)
+        done = registry.complete_review(
+            model, next_due=inputs.day(next_due, "--next-due"), notes=notes
+        )
     out.emit(done, as_json, lambda: out.done(f"reviewed {done.id}; next due {done.review_due}"))
-
-
-def _day(text: str, option: str) -> date:
-    from cairn.core.errors import ValidationFailed
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(
-            f"{option} {text!r} is not a date",
-            field=option.removeprefix("--"),
-            hint="write it as 2027-03-31",
-        ) from None
 
 
 def health(

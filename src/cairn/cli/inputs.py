@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,18 @@ def merge(metadata: str | None, reserved: tuple[str, ...] = (), **options: Any) 
         if value is not None and value != [] and value != {}:
             fields[key] = value
     return fields
+
+
+def day(text: str, option: str) -> date:
+    """Parse an ISO 8601 date (2027-03-31)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            f"{option} {text!r} is not a date",
+            field=option.removeprefix("--"),
+            hint="write it as 2027-03-31",
+        ) from None
 
 
 def moment(text: str | None, option: str = "--at") -> datetime | None:

@@ -396,17 +396,9 @@ class HttpRegistry:
         return self._one(g.Policy, "POST", "/policies", json=body)
 
     def get_policy(self, ref: str) -> g.Policy:
-        path, _, version = ref.removeprefix("policy:").partition("@")
-        team, _, name = path.partition("/")
-        if not team or not name or (version and not version.isdigit()):
-            raise errors.ValidationFailed(
-                f"{ref!r} is not a policy reference",
-                field="policy",
-                rule="pattern",
-                hint="team/name or team/name@version",
-            )
-        params = {"version": int(version)} if version else {}
-        url = f"/policies/{_segment(team.removeprefix('team:'))}/{_segment(name)}"
+        team, name, version = g.parse_policy_ref(ref)
+        params = {"version": version} if version else {}
+        url = f"/policies/{_segment(team)}/{_segment(name)}"
         return self._one(g.Policy, "GET", url, params=params)
 
     def list_policies(self, team: str) -> list[g.Policy]:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cairn.core.canonical import canonical_json
 from cairn.core.entities import Model, ModelVersion
+from cairn.core.errors import ValidationFailed
 from cairn.core.metadata import RiskClass, ShortText, Text
 
 ALIAS_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
@@ -439,6 +440,20 @@ class RejectionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     comment: Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+
+
+def parse_policy_ref(ref: str) -> tuple[str, str, int | None]:
+    """``[policy:]team/name[@version]`` as (team, name, version or None for the newest)."""
+    path, _, number = ref.removeprefix("policy:").partition("@")
+    team, _, name = path.partition("/")
+    if not team or not name or (number and not number.isdigit()):
+        raise ValidationFailed(
+            f"{ref!r} is not a policy reference",
+            field="policy",
+            rule="pattern",
+            hint="team/name or team/name@version",
+        )
+    return team.removeprefix("team:"), name, int(number) if number else None
 
 
 def policy_id(team: str, name: str, version: int) -> str:

@@ -190,11 +190,7 @@ class AccessService(Service):
                 field="acts_for",
                 rule="service-only",
             )
-        user = principal_name(acts_for, kind="user")
-        if not user.startswith("user:"):
-            raise ValidationFailed(
-                f"{user} is not a user", field="acts_for", rule="user", hint="e.g. user:alice"
-            )
+        user = principal_name(acts_for, kind="user")  # refuses a service account
         if q.principal_row(tx.conn, user) is None:
             raise _missing(user)
         return user

@@ -41,6 +41,7 @@ from cairn.core.governance import (
     deprecation_unmet,
     distinct_approvers,
     model_health,
+    parse_policy_ref,
     team_health,
     unmet_rules,
 )
@@ -105,27 +106,15 @@ class GovernanceService(Service):
 
     def get_policy(self, ref: str) -> Policy:
         """``team/name`` (the newest version) or ``team/name@version``."""
-        text = ref.removeprefix("policy:")
-        path, _, number = text.partition("@")
-        team, _, name = path.partition("/")
-        if not team or not name or (number and not number.isdigit()):
-            raise ValidationFailed(
-                f"{ref!r} is not a policy reference",
-                field="policy",
-                rule="pattern",
-                hint="team/name or team/name@version",
-            )
+        team, name, version = parse_policy_ref(ref)
         with self.store.read() as conn:
             team_id = lookup.team_id(conn, canonical_name(team, field="team"))
             found = q.policies(
-                conn,
-                team_id=team_id,
-                name=name,
-                version=int(number) if number else None,
-                latest=not number,
+                conn, team_id=team_id, name=name, version=version, latest=version is None
             )
         if not found:
-            raise NotFound(f"policy:{path}{'@' + number if number else ''} does not exist")
+            wanted = f"policy:{team}/{name}" + (f"@{version}" if version else "")
+            raise NotFound(f"{wanted} does not exist")
         return found[0]
 
     # -- transition requests ------------------------------------------------------------------
@@ -141,10 +130,8 @@ class GovernanceService(Service):
                 "a transition request needs a reason", field="reason", rule="required"
             )
         with self.store.write(self.actor) as tx:
-            model, found = _subject(tx.conn, ref)
+            model, found, model_id, version_id = _subject(tx.conn, ref)
             digest = content_digest(found)
-            model_id = lookup.entity_id(tx.conn, parse_ref(found.model, kind=Kind.MODEL))
-            version_id = _version_id(tx.conn, found)
             current = q.alias_row(tx.conn, model_id, alias)
             if current is not None and current.version_id == version_id:
                 raise Conflict(f"{alias} of {found.model} already points at {found.id}")
@@ -179,7 +166,8 @@ class GovernanceService(Service):
         request_id = _request_id(request)
         with self.store.write(self.actor) as tx:
             pending = self._pending_request(tx.conn, request_id)
-            model, found = _subject(tx.conn, parse_ref(pending.version, kind=Kind.MODEL))
+            ref = parse_ref(pending.version, kind=Kind.MODEL)
+            model, found, model_id, version_id = _subject(tx.conn, ref)
             people = (self.actor, pending.requested_by, found.registered_by)
             reason = conflicted(
                 self.actor,
@@ -215,9 +203,9 @@ class GovernanceService(Service):
                 tx.emit(EventDraft(EventType.TRANSITION_APPROVED, found.id, approval))
             if status is RequestStatus.APPROVED:
                 moved = {
-                    "model_id": q.request_row(tx.conn, request_id).model_id,
+                    "model_id": model_id,
                     "alias": pending.alias,
-                    "version_id": _version_id(tx.conn, found),
+                    "version_id": version_id,
                     "digest": digest,
                     "request_id": request_id,
                 }
@@ -233,7 +221,7 @@ class GovernanceService(Service):
             )
         with self.store.write(self.actor) as tx:
             pending = self._pending_request(tx.conn, request_id)
-            _, found = _subject(tx.conn, parse_ref(pending.version, kind=Kind.MODEL))
+            found = _subject(tx.conn, parse_ref(pending.version, kind=Kind.MODEL))[1]
             self._decide(
                 tx, pending, found, EventType.TRANSITION_REJECTED, RequestStatus.REJECTED, comment
             )
@@ -451,10 +439,11 @@ def remove_stale_aliases(tx: Tx, version_id: str) -> None:
         tx.conn, reads.version_query().where(t.model_versions.c.id == version_id)
     )
     digest = content_digest(found[0])
+    model_id = q.model_id_of(tx.conn, version_id)
     for alias in aliases:
         if alias.digest != digest:
             payload = {
-                "model_id": q.model_id_of(tx.conn, version_id),
+                "model_id": model_id,
                 "alias": alias.alias,
                 "reason": "the version changed after its approval",
                 "approved_digest": alias.digest,
@@ -473,18 +462,14 @@ def _owner(contact: str | None, known: set[str]) -> OwnerStatus:
 
 
 # -- queries ------------------------------------------------------------------------------------
-def _subject(conn: Connection, ref: Any) -> tuple[Model, ModelVersion]:
+def _subject(conn: Connection, ref: Ref) -> tuple[Model, ModelVersion, str, str]:
+    """The version ``ref`` names, its model, and their keys (NotFound naming what is missing)."""
+    version_id = lookup.entity_id(conn, ref)
+    model_id = q.model_id_of(conn, version_id)
     params = {"team": ref.namespace, "model": ref.name, "version": ref.version}
-    found = reads.fetch_versions(conn, reads.VERSION_BY_NAME, params)
-    if not found:
-        lookup.entity_id(conn, ref)  # raises NotFound naming what is missing
-    model_id = q.model_id_of(conn, _version_id(conn, found[0]))
+    version = reads.fetch_versions(conn, reads.VERSION_BY_NAME, params)[0]
     model = reads.models(conn, reads.model_query().where(t.models.c.id == model_id))[0]
-    return model, found[0]
-
-
-def _version_id(conn: Connection, version: ModelVersion) -> str:
-    return lookup.entity_id(conn, parse_ref(version.id, kind=Kind.MODEL))
+    return model, version, model_id, version_id
 
 
 def _applicable(conn: Connection, model: Model, alias: str) -> list[tuple[str, PolicyRules]]:

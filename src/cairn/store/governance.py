@@ -123,12 +123,6 @@ def has_pending(conn: Connection, version_id: str, alias: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def request_row(conn: Connection, request_id: str) -> Any:
-    return conn.execute(
-        select(t.transition_requests).where(t.transition_requests.c.id == request_id)
-    ).one()
-
-
 def requests(
     conn: Connection,
     *,
