@@ -10,6 +10,7 @@ v1 = registry.register_version("fraud/churn", "s3://models/churn/1", "sha256:" +
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core import specs as s
+from cairn.core import webhooks as w
 from cairn.core.errors import ValidationFailed
 from cairn.core.metadata import Metric
 from cairn.core.registry import Registry
@@ -31,6 +33,8 @@ from cairn.services.models import ModelService
 from cairn.services.operations import DeploymentService, EnvironmentService, RunService
 from cairn.services.schemas import SchemaService
 from cairn.services.teams import TeamService
+from cairn.services.webhook_delivery import Dispatcher
+from cairn.services.webhooks import WebhookService
 from cairn.store.engine import make_engine, resolve_url, sqlite_folder
 from cairn.store.keys import token_key
 from cairn.store.migrate import ensure_current
@@ -58,9 +62,25 @@ class LocalRegistry:
     The methods' contracts are documented on :class:`cairn.core.registry.Registry`.
     """
 
-    def __init__(self, url: str, *, actor: str, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        actor: str,
+        migrate: bool = True,
+        webhook_allow: w.AllowList | Iterable[str] | str | None = None,
+    ) -> None:
+        """``webhook_allow``: destinations webhooks may reach although they are not public
+        (see :class:`cairn.core.webhooks.AllowList`); default ``$CAIRN_WEBHOOK_ALLOW``."""
         self.url = url
         self.actor = actor
+        if webhook_allow is None:
+            webhook_allow = os.environ.get(w.ALLOW_ENV)
+        self.webhook_allow = (
+            webhook_allow
+            if isinstance(webhook_allow, w.AllowList)
+            else w.AllowList.parse(webhook_allow)
+        )
         self._engine = make_engine(url)
         if migrate:
             ensure_current(self._engine)
@@ -71,11 +91,12 @@ class LocalRegistry:
     def as_actor(self, actor: str) -> LocalRegistry:
         """The same registry (same connections) acting as ``actor``: a server, per request."""
         view = object.__new__(LocalRegistry)
-        view.url, view._engine, view.store, view._owns_engine = (
+        view.url, view._engine, view.store, view._owns_engine, view.webhook_allow = (
             self.url,
             self._engine,
             self.store,
             False,
+            self.webhook_allow,
         )
         view._bind(actor)
         return view
@@ -85,6 +106,7 @@ class LocalRegistry:
         self._teams = TeamService(self.store, actor)
         self._models = ModelService(self.store, actor)
         self._governance = GovernanceService(self.store, actor)
+        self._webhooks = WebhookService(self.store, actor, self.webhook_allow)
         self._datasets = DatasetService(self.store, actor)
         self._feature_views = FeatureViewService(self.store, actor)
         self._runs = RunService(self.store, actor)
@@ -94,8 +116,14 @@ class LocalRegistry:
         self._log = LogService(self.store, actor)
 
     @classmethod
-    def open(cls, target: str, *, actor: str) -> LocalRegistry:
-        return cls(resolve_url(target), actor=actor)
+    def open(
+        cls,
+        target: str,
+        *,
+        actor: str,
+        webhook_allow: w.AllowList | Iterable[str] | str | None = None,
+    ) -> LocalRegistry:
+        return cls(resolve_url(target), actor=actor, webhook_allow=webhook_allow)
 
     def close(self) -> None:
         if self._owns_engine:  # a view from as_actor() borrows its engine
@@ -343,6 +371,75 @@ class LocalRegistry:
 
     def rebuild(self) -> e.RebuildReport:
         return self._log.rebuild()
+
+    # -- webhooks ---------------------------------------------------------------------------
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        events: Sequence[str],
+        team: str | None = None,
+        model: str | None = None,
+        description: str | None = None,
+    ) -> w.WebhookCreated:
+        spec = build(
+            w.WebhookSpec,
+            url=url,
+            events=list(events),
+            team=team,
+            model=model,
+            description=description,
+        )
+        return self._webhooks.create(spec)
+
+    def get_webhook(self, webhook: str) -> w.Webhook:
+        return self._webhooks.get(webhook)
+
+    def list_webhooks(self, *, team: str | None = None) -> list[w.Webhook]:
+        return self._webhooks.find(team=team)
+
+    def update_webhook(
+        self,
+        webhook: str,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        active: bool | None = None,
+        description: str | None = None,
+    ) -> w.Webhook:
+        given: dict[str, Any] = {
+            "url": url,
+            "events": list(events) if events is not None else None,
+            "active": active,
+            "description": description,
+        }
+        patch = build(w.WebhookPatch, **{k: v for k, v in given.items() if v is not None})
+        return self._webhooks.update(webhook, patch)
+
+    def rotate_webhook_secret(self, webhook: str) -> w.WebhookCreated:
+        return self._webhooks.rotate_secret(webhook)
+
+    def delete_webhook(self, webhook: str) -> None:
+        self._webhooks.delete(webhook)
+
+    def ping_webhook(self, webhook: str) -> w.WebhookDelivery:
+        return self._webhooks.ping(webhook)
+
+    def list_deliveries(
+        self, webhook: str, *, status: str | None = None, limit: int = 50
+    ) -> list[w.WebhookDelivery]:
+        return self._webhooks.deliveries(webhook, status=status, limit=limit)
+
+    def get_delivery(self, delivery: str) -> w.WebhookDelivery:
+        return self._webhooks.get_delivery(delivery)
+
+    def redeliver(self, delivery: str) -> w.WebhookDelivery:
+        return self._webhooks.redeliver(delivery)
+
+    def webhook_dispatcher(self, **options: Any) -> Dispatcher:
+        """A delivery worker for this registry (``cairn webhook deliver``; the server runs one
+        per process): see :class:`cairn.services.webhook_delivery.Dispatcher`."""
+        return Dispatcher(self.store, allow=self.webhook_allow, **options)
 
     # -- governance -------------------------------------------------------------------------
     def publish_policy(

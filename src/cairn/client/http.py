@@ -22,6 +22,7 @@ from cairn.core import entities as e
 from cairn.core import errors
 from cairn.core import governance as g
 from cairn.core import specs as s
+from cairn.core import webhooks as w
 from cairn.core.metadata import Metric
 from cairn.core.names import Kind, parse_ref
 
@@ -119,6 +120,8 @@ class HttpRegistry:
                 f"cannot reach the registry at {self.url}: {exc}",
                 hint="check the URL and that 'cairn serve' is running",
             ) from None
+        if response.status_code == 204:
+            return None
         if response.is_success:
             return response.json()
         raise _error(response)
@@ -464,6 +467,68 @@ class HttpRegistry:
         body = _body(subject=subject, reason=reason, sunset=sunset, replacement=replacement)
         return self._one(e.Deprecation, "POST", "/deprecations", json=body)
 
+    # -- webhooks ---------------------------------------------------------------------------
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        events: Sequence[str],
+        team: str | None = None,
+        model: str | None = None,
+        description: str | None = None,
+    ) -> w.WebhookCreated:
+        body = _body(url=url, events=list(events), team=team, model=model, description=description)
+        return self._one(w.WebhookCreated, "POST", "/webhooks", json=body)
+
+    def get_webhook(self, webhook: str) -> w.Webhook:
+        return self._one(w.Webhook, "GET", _webhook(webhook))
+
+    def list_webhooks(self, *, team: str | None = None) -> list[w.Webhook]:
+        params = {"team": team.removeprefix("team:")} if team is not None else {}
+        return self._many(w.Webhook, "/webhooks", **params)
+
+    def update_webhook(
+        self,
+        webhook: str,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        active: bool | None = None,
+        description: str | None = None,
+    ) -> w.Webhook:
+        given = {
+            "url": url,
+            "events": list(events) if events is not None else None,
+            "active": active,
+            "description": description,
+        }
+        body = _body(**{k: v for k, v in given.items() if v is not None})
+        return self._one(w.Webhook, "PATCH", _webhook(webhook), json=body)
+
+    def rotate_webhook_secret(self, webhook: str) -> w.WebhookCreated:
+        return self._one(w.WebhookCreated, "POST", _webhook(webhook) + "/rotate-secret")
+
+    def delete_webhook(self, webhook: str) -> None:
+        self._call("DELETE", _webhook(webhook))
+
+    def ping_webhook(self, webhook: str) -> w.WebhookDelivery:
+        return self._one(w.WebhookDelivery, "POST", _webhook(webhook) + "/ping")
+
+    def list_deliveries(
+        self, webhook: str, *, status: str | None = None, limit: int = 50
+    ) -> list[w.WebhookDelivery]:
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = status
+        return self._many(w.WebhookDelivery, _webhook(webhook) + "/deliveries", **params)
+
+    def get_delivery(self, delivery: str) -> w.WebhookDelivery:
+        return self._one(w.WebhookDelivery, "GET", f"/webhook-deliveries/{_segment(delivery)}")
+
+    def redeliver(self, delivery: str) -> w.WebhookDelivery:
+        path = f"/webhook-deliveries/{_segment(delivery)}/redeliver"
+        return self._one(w.WebhookDelivery, "POST", path)
+
     def get_schema(self, ref: str) -> e.SchemaVersion:
         name, _, version = ref.partition("/")
         path = f"/schemas/{_segment(name)}" + (f"/{_segment(version)}" if version else "")
@@ -486,6 +551,10 @@ class HttpRegistry:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _webhook(text: str) -> str:
+    return f"/webhooks/{_segment(text.strip().removeprefix('webhook:'))}"
+
+
 def _request(text: str) -> str:
     return text.removeprefix("transition:")
 

@@ -62,6 +62,11 @@ class EventType(StrEnum):
     ALIAS_REMOVED = "alias.removed"
     DEPRECATION_RECORDED = "deprecation.recorded"
     REVIEW_COMPLETED = "review.completed"
+    # Webhook subscriptions: recorded without their URL's path or query and without their
+    # secret, either of which may be a credential.
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_DELETED = "webhook.deleted"
 
 
 #: Events that change who may do what: a write emitting one changes the access stamp

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core import specs as s
+from cairn.core import webhooks as w
 from cairn.core.metadata import Metric
 
 
@@ -268,6 +269,56 @@ class Registry(Protocol):
         """Plan the retirement of a model (``team/name``) or a version (``team/name@n``): every
         read shows it; no alias moves to it, and requests waiting to are void. Deprecating it
         again replaces the plan."""
+
+    # -- webhooks -------------------------------------------------------------------------------
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        events: Sequence[str],
+        team: str | None = None,
+        model: str | None = None,
+        description: str | None = None,
+    ) -> w.WebhookCreated:
+        """Subscribe ``url`` to ``events`` of a team, or of one model. The destination is
+        refused (ValidationFailed, naming why) unless it is public HTTP(S) or the operator's
+        allow-list names it. The signing secret is in the answer, and never again."""
+
+    def get_webhook(self, webhook: str) -> w.Webhook: ...
+
+    def list_webhooks(self, *, team: str | None = None) -> list[w.Webhook]:
+        """Subscriptions, of one team if given."""
+
+    def update_webhook(
+        self,
+        webhook: str,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        active: bool | None = None,
+        description: str | None = None,
+    ) -> w.Webhook:
+        """Change the given fields. A paused subscription (``active=False``) hears no new
+        events; deliveries queued before the pause are sent once it is resumed."""
+
+    def rotate_webhook_secret(self, webhook: str) -> w.WebhookCreated:
+        """A new signing secret, in force at once; shown in the answer only."""
+
+    def delete_webhook(self, webhook: str) -> None:
+        """Remove a subscription and its delivery log (its events stay in the log)."""
+
+    def ping_webhook(self, webhook: str) -> w.WebhookDelivery:
+        """Queue a ``webhook.ping`` delivery to test a receiver."""
+
+    def list_deliveries(
+        self, webhook: str, *, status: str | None = None, limit: int = 50
+    ) -> list[w.WebhookDelivery]:
+        """A subscription's deliveries, newest first, each with every attempt."""
+
+    def get_delivery(self, delivery: str) -> w.WebhookDelivery: ...
+
+    def redeliver(self, delivery: str) -> w.WebhookDelivery:
+        """Queue one more attempt of a delivery, now."""
 
     def register_schema(
         self, name: str, version: int, json_schema: dict[str, Any], **fields: Any

@@ -24,8 +24,10 @@ from cairn.server.routing import Work
 from cairn.server.settings import ServerSettings
 from cairn.services.access import AccessService
 from cairn.services.oidc import OidcVerifier
+from cairn.services.webhook_delivery import Dispatcher
 from cairn.store import reads
 from cairn.store import tables as t
+from cairn.store import webhooks as webhook_store
 
 #: The access log is written in batches: a row per request would put every read through the
 #: registry's write lock on SQLite.
@@ -43,7 +45,9 @@ log = logging.getLogger(__name__)
 class ServerContext:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.root = LocalRegistry.open(settings.target, actor="service:cairn-server")
+        self.root = LocalRegistry.open(
+            settings.target, actor="service:cairn-server", webhook_allow=settings.webhook_allow
+        )
         self.access = self.root.access_service(Path(settings.home), secret_key=settings.secret_key)
         self.oidc = OidcVerifier(settings.oidc) if settings.oidc is not None else None
         self._pending: list[dict[str, Any]] = []
@@ -68,11 +72,27 @@ class ServerContext:
                 daemon=True,
             )
             self._retention.start()
+        self._webhooks: threading.Thread | None = None
+        if settings.deliver_webhooks:
+            dispatcher = self.root.webhook_dispatcher(retry=settings.webhook_retry)
+            self._webhooks = threading.Thread(
+                target=self._deliver,
+                args=(dispatcher, settings.webhook_poll_s),
+                name="cairn-webhooks",
+                daemon=True,
+            )
+            self._webhooks.start()
+
+    def _deliver(self, dispatcher: Dispatcher, poll_s: float) -> None:
+        with dispatcher:
+            dispatcher.run_until(self._stopping, poll_s=poll_s)
 
     def close(self) -> None:
         self._stopping.set()
         if self._retention is not None:
             self._retention.join()  # a pruning under way finishes first
+        if self._webhooks is not None:
+            self._webhooks.join()  # so do the deliveries in flight (each bounded by its timeout)
         self._blocking.shutdown(wait=True)
         self.flush_access()
         self.root.close()
@@ -130,6 +150,15 @@ class ServerContext:
             return self.root.get_transition(request).version
         except CairnError:
             return None  # the handler will refuse it with the precise reason
+
+    def webhook_team(self, webhook: str) -> str | None:
+        """The team a subscription belongs to (None if there is no such subscription)."""
+        with self.root.store.read() as conn:
+            return webhook_store.team_of_webhook(conn, webhook)
+
+    def delivery_team(self, delivery: str) -> str | None:
+        with self.root.store.read() as conn:
+            return webhook_store.team_of_delivery(conn, delivery)
 
     def deployment_version(self, deployment: str) -> str | None:
         deployment_id = deployment.removeprefix("deployment:")

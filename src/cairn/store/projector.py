@@ -264,6 +264,11 @@ def _credentials_only(conn: Connection, payload: dict[str, Any], actor: str, at:
     """
 
 
+def _beside_the_log(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    """Webhook events change no read table: the subscription row is written beside the event,
+    because its URL and secret must not enter the log (see ``tables.webhooks``)."""
+
+
 def _transition_approved(
     conn: Connection, payload: dict[str, Any], actor: str, at: datetime
 ) -> None:
@@ -397,6 +402,9 @@ HANDLERS: dict[str, Handler] = {
     EventType.ALIAS_REMOVED: _alias_removed,
     EventType.DEPRECATION_RECORDED: _deprecation_recorded,
     EventType.REVIEW_COMPLETED: _review_completed,
+    EventType.WEBHOOK_CREATED: _beside_the_log,
+    EventType.WEBHOOK_UPDATED: _beside_the_log,
+    EventType.WEBHOOK_DELETED: _beside_the_log,
 }
 
 

@@ -381,6 +381,72 @@ access_log = Table(
     _states("outcome", ("allowed", "denied", "failed"), "outcome"),
 )
 
+# -- webhooks ------------------------------------------------------------------------------------
+# Subscriptions, like tokens, are written beside their events, not projected from them: a
+# webhook's URL may itself be a credential (a Slack or Teams hook is a secret path), and its
+# signing secret certainly is, and neither may enter a log that can never forget. The events
+# record who subscribed which team to what, at which origin. No foreign keys to projections,
+# which a rebuild empties and refills with the same ids.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("team_id", Uuid, nullable=False, index=True),
+    Column("model_id", Uuid),
+    Column("url", String(2048), nullable=False),
+    Column("events", JsonDoc, nullable=False),
+    Column("description", String(500)),
+    Column("active", Boolean, nullable=False),
+    Column("after_seq", BigInteger, nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    *_audit(),
+)
+
+# The delivery log: operational state, kept apart from the event log like the access log.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("webhook_id", Uuid, nullable=False),
+    Column("topic", String(40), nullable=False),
+    Column("event_seq", BigInteger),  # None: a ping
+    Column("subject", String(300)),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    # A worker claims a delivery for a while; another may take it over once that has passed.
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    UniqueConstraint("webhook_id", "event_seq"),
+    Index(None, "status", "next_attempt_at"),
+    _states("status", ("pending", "delivered", "failed"), "status"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("delivery_id", Uuid, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("status_code", Integer),
+    Column("error", String(500)),
+    Column("duration_ms", Float, nullable=False),
+    Column("retry_at", UTCDateTime),
+    _states("outcome", ("delivered", "failed", "refused"), "outcome"),
+)
+
+# How far the delivery workers have read the event log: one row.
+webhook_cursor = Table(
+    "webhook_cursor",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
 #: Projections, in an order that satisfies foreign keys when filled.
 # -- governance: policies, transition requests and their approvals, aliases -----------------------
 policies = Table(
