@@ -20,6 +20,9 @@ from cairn.local import LocalRegistry
 from cairn.server.settings import ServerSettings
 from tests.live import live_server
 
+#: Webhook receivers in the contract listen on loopback, which the operator allows explicitly.
+WEBHOOK_ALLOW = "127.0.0.1"
+
 
 @pytest.fixture(params=["local", "http"])
 def transport(request: pytest.FixtureRequest) -> str:
@@ -32,7 +35,7 @@ def open_registry(db_url: str, transport: str, tmp_path: Path) -> Iterator[Any]:
     if transport == "local":
 
         def local(actor: str = "user:tester") -> LocalRegistry:
-            registry = LocalRegistry(db_url, actor=actor)
+            registry = LocalRegistry(db_url, actor=actor, webhook_allow=WEBHOOK_ALLOW)
             opened.append(registry)
             return registry
 
@@ -43,7 +46,10 @@ def open_registry(db_url: str, transport: str, tmp_path: Path) -> Iterator[Any]:
         setup = LocalRegistry(db_url, actor="service:contract-setup")
         access = setup.access_service(home)
         tokens: dict[str, str] = {}
-        with live_server(ServerSettings(target=db_url, home=str(home))) as url:
+        settings = ServerSettings(
+            target=db_url, home=str(home), webhook_allow=(WEBHOOK_ALLOW,), webhook_poll_s=0.1
+        )
+        with live_server(settings) as url:
 
             def remote(actor: str = "user:tester") -> HttpRegistry:
                 if actor not in tokens:

@@ -20,6 +20,10 @@ API = "/api/v1"
 DIGEST = "sha256:" + "ab" * 32
 PROBLEM = "application/problem+json"
 SUBJECT = "user:subject"  # a principal the access routes' samples change
+# Webhooks of the samples go to loopback's discard port, allowed explicitly, where nothing
+# listens: a delivery fails at once, and no test reaches beyond this machine.
+WEBHOOK_ALLOW = "127.0.0.1"
+WEBHOOK_URL = "http://127.0.0.1:9/hooks"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class Server:
     deployment: str  # id of an active deployment of fraud/churn@1 in prod
     subject_token: str  # id of a token of SUBJECT
     transition: str = ""  # id of a pending request to move fraud/churn's production alias
+    webhook: str = ""  # id of a subscription of team fraud (to a closed loopback port)
+    delivery: str = ""  # id of one of its deliveries
 
     def client(self, who: str) -> httpx.Client:
         token = self.tokens[who]
@@ -93,14 +99,17 @@ def principals(access: Any) -> dict[str, str | None]:
 @contextmanager
 def started(url: str, home: Path, **settings: Any) -> Iterator[Server]:
     """Seed the registry at ``url``, make its principals, and serve it."""
-    with LocalRegistry(url, actor="user:setup") as setup:
+    with LocalRegistry(url, actor="user:setup", webhook_allow=WEBHOOK_ALLOW) as setup:
         deployment = seed(setup)
         access = setup.access_service(home)
         tokens = principals(access)
         subject_token = access.list_tokens(SUBJECT)[0].id
         transition = setup.request_transition("fraud/churn@1", "production", reason="seeded").id
+        webhook = setup.create_webhook(WEBHOOK_URL, team="fraud", events=["model.updated"]).id
+        delivery = setup.ping_webhook(webhook).id
+    settings.setdefault("webhook_allow", (WEBHOOK_ALLOW,))
     with live_server(ServerSettings(target=url, home=str(home), **settings)) as base:
-        yield Server(base, tokens, deployment, subject_token, transition)
+        yield Server(base, tokens, deployment, subject_token, transition, webhook, delivery)
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from tests.server.conftest import (
     DIGEST,
     PROBLEM,
     SUBJECT,
+    WEBHOOK_URL,
     Server,
     principals,
     seed,
@@ -257,6 +258,36 @@ TABLE: dict[tuple[str, str], Sample] = {
     ("GET", f"{API}/models/{{team}}/{{name}}/aliases"): Sample(
         "any principal", f"{API}/models/fraud/churn/aliases"
     ),
+    ("POST", f"{API}/webhooks"): Sample(
+        "fraud admin",
+        f"{API}/webhooks",
+        {"team": "fraud", "url": WEBHOOK_URL, "events": ["model.updated"]},
+    ),
+    ("GET", f"{API}/webhooks"): Sample("fraud admin", f"{API}/webhooks?team=fraud"),
+    ("GET", f"{API}/webhooks/{{webhook}}"): Sample("fraud admin", f"{API}/webhooks/{{webhook}}"),
+    ("PATCH", f"{API}/webhooks/{{webhook}}"): Sample(
+        "fraud admin", f"{API}/webhooks/{{webhook}}", {"description": "the matrix's"}
+    ),
+    # Each call deletes a subscription made for it: the first admitted caller must not leave
+    # the later ones nothing to be judged on.
+    ("DELETE", f"{API}/webhooks/{{webhook}}"): Sample(
+        "fraud admin", f"{API}/webhooks/{{fresh-webhook}}"
+    ),
+    ("POST", f"{API}/webhooks/{{webhook}}/rotate-secret"): Sample(
+        "fraud admin", f"{API}/webhooks/{{webhook}}/rotate-secret"
+    ),
+    ("POST", f"{API}/webhooks/{{webhook}}/ping"): Sample(
+        "fraud admin", f"{API}/webhooks/{{webhook}}/ping"
+    ),
+    ("GET", f"{API}/webhooks/{{webhook}}/deliveries"): Sample(
+        "fraud admin", f"{API}/webhooks/{{webhook}}/deliveries?status=pending"
+    ),
+    ("GET", f"{API}/webhook-deliveries/{{delivery}}"): Sample(
+        "fraud admin", f"{API}/webhook-deliveries/{{delivery}}"
+    ),
+    ("POST", f"{API}/webhook-deliveries/{{delivery}}/redeliver"): Sample(
+        "fraud admin", f"{API}/webhook-deliveries/{{delivery}}/redeliver"
+    ),
     ("GET", f"{API}/audit"): Sample("auditor", f"{API}/audit?outcome=denied"),
     ("POST", f"{API}/audit/prune"): Sample(
         "registry admin", f"{API}/audit/prune", {"older_than_seconds": 90 * 86400}
@@ -294,10 +325,23 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     return found
 
 
-def call(client: httpx.Client, method: str, sample: Sample, server: Server) -> httpx.Response:
+def call(
+    client: httpx.Client, method: str, sample: Sample, server: Server, *, fresh: bool = True
+) -> httpx.Response:
+    """Call ``sample``; with ``fresh``, a route that deletes gets a subscription of its own."""
     path = sample.path.replace("{deployment}", server.deployment)
     path = path.replace("{token}", server.subject_token)
     path = path.replace("{transition}", server.transition)
+    path = path.replace("{webhook}", server.webhook).replace("{delivery}", server.delivery)
+    if "{fresh-webhook}" in path and not fresh:
+        path = path.replace("{fresh-webhook}", server.webhook)
+    if "{fresh-webhook}" in path:
+        with server.client("admin") as admin:
+            made = admin.post(
+                f"{API}/webhooks",
+                json={"team": "fraud", "url": WEBHOOK_URL, "events": ["model.updated"]},
+            )
+        path = path.replace("{fresh-webhook}", made.json()["id"])
     body = {} if sample.body is None else {"json": sample.body}
     return client.request(method, path, **body)
 
@@ -455,6 +499,6 @@ def test_without_insecure_open_anonymous_writes_are_refused(server: Server) -> N
         for (method, route), sample in sorted(TABLE.items()):
             if method in ("GET", "HEAD") or sample.needs == "public":
                 continue
-            response = call(anonymous, method, sample, server)
+            response = call(anonymous, method, sample, server, fresh=False)
             assert response.status_code == 401, (method, route, response.text)
         assert admin.get(f"{API}/log/head").json() == before
