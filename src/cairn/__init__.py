@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,14 +60,20 @@ def __getattr__(name: str) -> object:
 
 
 def connect(
-    target: str | Path = ".cairn", *, actor: str | None = None, token: str | None = None
+    target: str | Path = ".cairn",
+    *,
+    actor: str | None = None,
+    token: str | None = None,
+    webhook_allow: str | Sequence[str] | None = None,
 ) -> Registry:
     """Open a registry: a folder or ``sqlite:///`` URL, a ``postgresql://`` URL (embedded), or
     an ``http(s)://`` URL of a Cairn server.
 
     Embedded, the schema is created or migrated on first connect and ``actor`` names who makes
     the changes (default: the operating-system user). Remote, the server knows who you are from
-    ``token`` (see ``cairn token create``).
+    ``token`` (see ``cairn token create``). ``webhook_allow`` names destinations that embedded
+    webhooks may reach although they are not public (``127.0.0.1``, ``hooks.internal:8443``,
+    ``10.20.0.0/16``); a server has its own (``cairn serve --webhook-allow``).
     """
     text = str(target)
     if text.startswith(("http://", "https://")):
@@ -75,4 +82,6 @@ def connect(
         return HttpRegistry(text, token=token)
     from cairn.local import LocalRegistry
 
-    return LocalRegistry.open(text, actor=actor or f"user:{getpass.getuser()}")
+    return LocalRegistry.open(
+        text, actor=actor or f"user:{getpass.getuser()}", webhook_allow=webhook_allow
+    )

@@ -10,7 +10,6 @@ v1 = registry.register_version("fraud/churn", "s3://models/churn/1", "sha256:" +
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -71,11 +70,9 @@ class LocalRegistry:
         webhook_allow: w.AllowList | Iterable[str] | str | None = None,
     ) -> None:
         """``webhook_allow``: destinations webhooks may reach although they are not public
-        (see :class:`cairn.core.webhooks.AllowList`); default ``$CAIRN_WEBHOOK_ALLOW``."""
+        (see :class:`cairn.core.webhooks.AllowList`); none by default."""
         self.url = url
         self.actor = actor
-        if webhook_allow is None:
-            webhook_allow = os.environ.get(w.ALLOW_ENV)
         self.webhook_allow = (
             webhook_allow
             if isinstance(webhook_allow, w.AllowList)

@@ -29,6 +29,7 @@ from cairn.cli import (
     serve,
     teams,
     versions,
+    webhooks,
 )
 from cairn.cli.context import SETTINGS
 
@@ -102,6 +103,7 @@ app.add_typer(governance.review_app, name="review")
 app.command("health")(governance.health)
 app.add_typer(governance.policy_app, name="policy")
 app.add_typer(governance.alias_app, name="alias")
+app.add_typer(webhooks.app, name="webhook")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

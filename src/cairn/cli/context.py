@@ -46,6 +46,11 @@ def secret_key() -> str | None:
     return os.environ.get("CAIRN_SECRET_KEY") or None
 
 
+def webhook_allow() -> str | None:
+    """Where webhooks may go although not public (``CAIRN_WEBHOOK_ALLOW``), embedded only."""
+    return os.environ.get("CAIRN_WEBHOOK_ALLOW") or None
+
+
 def actor() -> str:
     return SETTINGS.actor or f"user:{getpass.getuser()}"
 
@@ -55,7 +60,9 @@ def open_registry() -> Iterator[Registry]:
     """Open (creating or migrating if needed) the registry and close it afterwards."""
     import cairn
 
-    registry = cairn.connect(target(), actor=actor(), token=SETTINGS.token)
+    registry = cairn.connect(
+        target(), actor=actor(), token=SETTINGS.token, webhook_allow=webhook_allow()
+    )
     try:
         yield registry
     finally:

@@ -58,6 +58,15 @@ def serve(
         str,
         typer.Option("--oidc-name-claim", help="The claim naming the user (user:<value>)."),
     ] = "preferred_username",
+    webhook_allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--webhook-allow",
+            help="A destination webhooks may reach although it is not public: a host[:port] "
+            "or a network (127.0.0.1, hooks.internal:8443, 10.20.0.0/16). Repeat for each. "
+            "Default: $CAIRN_WEBHOOK_ALLOW, else none.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the registry over HTTP: the REST API under /api/v1, its OpenAPI document at
     /api/v1/openapi.json, probes at /healthz and /readyz, Prometheus metrics at /metrics."""
@@ -65,6 +74,7 @@ def serve(
 
     from cairn.core.durations import parse_span
     from cairn.core.errors import ValidationFailed
+    from cairn.core.webhooks import ALLOW_ENV, AllowList
     from cairn.server import serving
     from cairn.server.app import RETENTION_ENV
     from cairn.services.access import MIN_ACCESS_RETENTION
@@ -92,6 +102,9 @@ def serve(
         os.environ[RETENTION_ENV] = access_log_retention
     else:
         os.environ.pop(RETENTION_ENV, None)
+    if webhook_allow:
+        AllowList.parse(webhook_allow)  # a malformed entry stops here, not in every worker
+        os.environ[ALLOW_ENV] = " ".join(webhook_allow)
     _configure_oidc(
         oidc_issuer, oidc_audience, oidc_grant or [], oidc_groups_claim, oidc_name_claim
     )

@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 import cairn
 from cairn.core.access import GroupGrant
 from cairn.core.durations import parse_span
+from cairn.core.webhooks import ALLOW_ENV
 from cairn.server import problems
 from cairn.server.context import ServerContext
 from cairn.server.middleware import RequestGuard
@@ -106,6 +107,7 @@ def from_environment() -> FastAPI:
             secret_key=os.environ.get(SECRET_KEY_ENV) or None,
             access_retention=parse_span(retention, field=RETENTION_ENV) if retention else None,
             oidc=oidc_from_environment(),
+            webhook_allow=tuple(os.environ.get(ALLOW_ENV, "").replace(",", " ").split()),
         )
     )
 

@@ -24,9 +24,8 @@ class ServerSettings:
     secret_key: str | None = None  # hex token-hash key; default: the key file (store.keys)
     access_retention: timedelta | None = None  # prune older access records hourly; None: keep
     oidc: OidcSettings | None = None  # also accept identity tokens (JWTs) from this provider
-    # Destinations webhooks may reach although not public (core.webhooks.AllowList entries);
-    # None: $CAIRN_WEBHOOK_ALLOW.
-    webhook_allow: tuple[str, ...] | None = None
+    # Destinations webhooks may reach although not public (core.webhooks.AllowList entries).
+    webhook_allow: tuple[str, ...] = ()
     deliver_webhooks: bool = True  # run a delivery worker in this process
     webhook_poll_s: float = 1.0  # how often an idle delivery worker looks for new events
     webhook_retry: RetryPolicy | None = None  # default: core.webhooks.RetryPolicy()

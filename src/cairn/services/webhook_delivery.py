@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -267,6 +268,9 @@ class Dispatcher:
             response = self._http.post(pinned, content=body, headers=headers, extensions=extensions)
         except httpx.TimeoutException:
             return outcome(AttemptOutcome.FAILED, None, f"no answer within {self.timeout_s:g} s")
+        except httpx.ConnectError as exc:
+            reason = re.sub(r"^\[Errno -?\d+\] ", "", str(exc)) or "no reason given"
+            return outcome(AttemptOutcome.FAILED, None, f"cannot connect: {reason}")
         except httpx.HTTPError as exc:
             return outcome(AttemptOutcome.FAILED, None, f"{type(exc).__name__}: {exc}")
         code = response.status_code
