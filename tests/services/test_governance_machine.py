@@ -1,6 +1,8 @@
-"""Governance driven at random: register, edit, document, deprecate, request, approve and
-reject, in any order, by anyone, on SQLite and PostgreSQL. After every step: nobody approved
-their own request or a version they registered; every alias names content approved as it is
+"""Governance driven at random: grant (a service account acting for a user), register, edit,
+document, deprecate, request, approve and reject, in any order, by anyone, on SQLite and
+PostgreSQL. After every step: nobody approved their own request or a version they registered,
+neither in person nor through a service account acting for them; every alias names content
+approved as it is
 now, under a policy that held when it was approved, and no alias moved to a deprecated
 version; every change is an event and every refusal writes nothing."""
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import pytest
@@ -36,6 +39,8 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
 
         versions = Bundle("versions")
         requests = Bundle("requests")
+        bots = Bundle("bots")  # service accounts, each acting for one of PEOPLE
+        anyone = st.one_of(st.sampled_from(PEOPLE), bots)
 
         def __init__(self) -> None:
             super().__init__()
@@ -46,6 +51,11 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
             admin.create_model(self.model, risk_class="high")
             # Production needs an owner and two approvers; champion one approver, no rules.
             admin.publish_policy(self.team, "prod", {"require": ["owner"], "approvals": 2})
+            self.access = registry.access_service(secret_key="cd" * 32)
+            for person in PEOPLE:  # principals are registry-wide: the first run makes them
+                with suppress(Conflict):
+                    self.access.create_principal(person)
+            self.acts_for: dict[str, str] = {}
             self.admin = admin
             self.owner_set = False
             self.registered = 0
@@ -57,8 +67,20 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
         def expect(self, added: int) -> None:
             self.events += added
 
+        def selves(self, *who: str) -> set[str]:
+            """Who these are under separation of duties: each, and whom each acts for."""
+            return set(who) | {self.acts_for[w] for w in who if w in self.acts_for}
+
         # -- steps ----------------------------------------------------------------------
-        @rule(target=versions, who=st.sampled_from(PEOPLE))
+        @rule(target=bots, user=st.sampled_from(PEOPLE))
+        def grant(self, user: str) -> str:
+            name = f"service:{self.team}-bot{len(self.acts_for) + 1}"
+            assert self.access.create_principal(name, acts_for=user).acts_for == user
+            self.acts_for[name] = user
+            self.expect(1)
+            return name
+
+        @rule(target=versions, who=anyone)
         def register(self, who: str) -> str:
             self.registered += 1
             n = self.registered
@@ -83,8 +105,7 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
             self.owner_set = owned
             self.expect(1)
 
-        @rule(target=requests, who=st.sampled_from(PEOPLE), version=versions,
-              alias=st.sampled_from(ALIASES))  # fmt: skip
+        @rule(target=requests, who=anyone, version=versions, alias=st.sampled_from(ALIASES))
         def request(self, who: str, version: str, alias: str) -> str:
             try:
                 asked = self.as_(who).request_transition(version, alias, reason="random walk")
@@ -102,21 +123,22 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
                 assert asked.status is RequestStatus.PENDING
             return asked.id
 
-        @rule(who=st.sampled_from(PEOPLE), request=requests)
+        @rule(who=anyone, request=requests)
         def approve(self, who: str, request: str) -> None:
             if not request:
                 return
             current = self.admin.get_transition(request)
             registrant = self.admin.get_version(current.version).registered_by
+            conflicted = self.selves(who) & self.selves(current.requested_by, registrant)
             try:
                 done = self.as_(who).approve_transition(request)
             except PermissionDenied:
-                assert who in (current.requested_by, registrant)
+                assert conflicted
                 return
             except Conflict:
                 assert current.status is not RequestStatus.PENDING
                 return
-            assert who not in (current.requested_by, registrant)
+            assert not conflicted
             if done.status is RequestStatus.APPROVED:
                 self.expect(2)  # the approval and the alias move
                 if done.alias == "production":
@@ -124,12 +146,27 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
             else:
                 self.expect(1)  # an approval still short of the count, or a refusal
 
+        @rule(bot=bots, version=versions, reverse=st.booleans())
+        def stand_in(self, bot: str, version: str, reverse: bool) -> None:
+            """A service account asks and the user it acts for approves, or the other way
+            round: the same person on both sides, which must be refused."""
+            user = self.acts_for[bot]
+            asker, approver = (user, bot) if reverse else (bot, user)
+            try:
+                asked = self.as_(asker).request_transition(version, "champion", reason="stand-in")
+            except Conflict:
+                return
+            self.expect(1)
+            if asked.status is RequestStatus.PENDING:
+                with pytest.raises(PermissionDenied):
+                    self.as_(approver).approve_transition(asked.id)
+
         @rule(version=versions)
         def promote(self, version: str) -> None:
             """Champion, asked and approved by people free to: aliases exist often enough for
             edits to meet them."""
             registrant = self.admin.get_version(version).registered_by
-            free = [p for p in PEOPLE if p != registrant]
+            free = [p for p in PEOPLE if p not in self.selves(registrant)]
             try:
                 asked = self.as_(free[0]).request_transition(version, "champion", reason="ok")
             except Conflict:
@@ -149,7 +186,7 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
             self.admin.deprecate(version, reason="superseded")
             self.expect(1 + voided)
 
-        @rule(who=st.sampled_from(PEOPLE), request=requests)
+        @rule(who=anyone, request=requests)
         def reject(self, who: str, request: str) -> None:
             if not request:
                 return
@@ -168,7 +205,8 @@ def machine_for(registry: LocalRegistry) -> type[RuleBasedStateMachine]:
         def nobody_approved_their_own_work(self) -> None:
             for request in self.admin.list_transitions(model=self.model, limit=1000):
                 registrant = self.admin.get_version(request.version).registered_by
-                assert not {a.by for a in request.approvals} & {request.requested_by, registrant}
+                approvers = self.selves(*(a.by for a in request.approvals))
+                assert not approvers & self.selves(request.requested_by, registrant)
 
         @invariant()
         def no_alias_moved_to_a_deprecated_version(self) -> None:
