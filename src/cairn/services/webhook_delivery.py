@@ -116,7 +116,11 @@ class Dispatcher:
             batch = self._claim()
             if not batch:
                 break
-            for status in self._senders.map(self._deliver, batch):
+            # Sent concurrently, recorded together: one commit per batch, not per delivery.
+            results = list(self._senders.map(self._attempt, batch))
+            with self.store.write_unlogged() as conn:
+                q.record(conn, results, owner=self.worker)
+            for _, _, status in results:
                 if status is DeliveryStatus.DELIVERED:
                     delivered += 1
                 elif status is DeliveryStatus.PENDING:
@@ -200,12 +204,15 @@ class Dispatcher:
         if not due:
             return []
         with self.store.write_unlogged() as conn:
-            mine = [d for d in due if q.claim(conn, d, self.worker, now, now + self.lease)]
+            mine = q.claim(conn, due, self.worker, now, now + self.lease)
             claimed = q.claimed(conn, mine)
             events = q.event_rows(conn, (c.event_seq for c in claimed if c.event_seq))
         return [(c, events.get(c.event_seq) if c.event_seq else None) for c in claimed]
 
-    def _deliver(self, work: tuple[q.Claimed, Any]) -> DeliveryStatus:
+    def _attempt(
+        self, work: tuple[q.Claimed, Any]
+    ) -> tuple[q.Claimed, DeliveryAttempt, DeliveryStatus]:
+        """Send one delivery; what to record of it."""
         delivery, event = work
         body = _body(delivery, event)
         sent = self._send(delivery, body)
@@ -229,9 +236,7 @@ class Dispatcher:
             duration_ms=round(sent.duration_ms, 3),
             retry_at=retry_at,
         )
-        with self.store.write_unlogged() as conn:
-            q.record(conn, delivery, attempt, status, owner=self.worker)
-        return status
+        return delivery, attempt, status
 
     def _send(self, delivery: q.Claimed, body: bytes) -> _Sent:
         started, clock = self.clock(), time.perf_counter()

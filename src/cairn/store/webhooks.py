@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, delete, or_, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, case, delete, or_, select, update
 
 from cairn.core.webhooks import (
     AttemptOutcome,
@@ -264,18 +264,27 @@ def due(conn: Connection, now: datetime, *, limit: int) -> list[str]:
     return [str(found) for found in conn.execute(query).scalars()]
 
 
-def claim(conn: Connection, delivery_id: str, owner: str, now: datetime, until: datetime) -> bool:
-    """Take ``delivery_id`` for ``owner`` until ``until``, unless another worker holds it."""
-    taken = conn.execute(
+def claim(
+    conn: Connection, ids: Sequence[str], owner: str, now: datetime, until: datetime
+) -> list[str]:
+    """Take those of ``ids`` that no other worker holds for ``owner`` until ``until``.
+
+    One conditional UPDATE for the batch: on PostgreSQL a worker that finds a row locked by
+    another's claim waits, then sees the lease taken and skips it.
+    """
+    if not ids:
+        return []
+    conn.execute(
         update(t.webhook_deliveries)
         .where(
-            _d.id == delivery_id,
+            _d.id.in_(list(ids)),
             _d.status == DeliveryStatus.PENDING,
             or_(_d.lease_until.is_(None), _d.lease_until < now),
         )
         .values(lease_owner=owner, lease_until=until)
     )
-    return taken.rowcount == 1
+    mine = select(_d.id).where(_d.id.in_(list(ids)), _d.lease_owner == owner)
+    return [str(found) for found in conn.execute(mine.where(_d.lease_until == until)).scalars()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,39 +340,52 @@ def claimed(conn: Connection, ids: Sequence[str]) -> list[Claimed]:
     ]
 
 
+_RECORD_ATTEMPT = t.webhook_attempts.insert()
+_MOVE_ON = (
+    update(t.webhook_deliveries)
+    .where(_d.id == bindparam("_id"))
+    .values(
+        status=bindparam("_status"),
+        attempts=_d.attempts + 1,
+        next_attempt_at=bindparam("_next"),
+        finished_at=bindparam("_finished"),
+        # The lease ends if it is still this worker's: one that ran out and was taken over
+        # belongs to the worker that took it.
+        lease_owner=case((_d.lease_owner == bindparam("_owner"), None), else_=_d.lease_owner),
+        lease_until=case((_d.lease_owner == bindparam("_owner"), None), else_=_d.lease_until),
+    )
+)
+
+
 def record(
     conn: Connection,
-    delivery: Claimed,
-    attempt: DeliveryAttempt,
-    status: DeliveryStatus,
+    results: Sequence[tuple[Claimed, DeliveryAttempt, DeliveryStatus]],
     *,
     owner: str,
 ) -> None:
-    """Append an attempt and move the delivery on; its lease, if still ``owner``'s, ends."""
-    conn.execute(
-        t.webhook_attempts.insert(),
+    """Append each attempt and move its delivery on, in two statements for the batch."""
+    if not results:
+        return
+    attempts = [
         {
             "delivery_id": delivery.id,
             **attempt.model_dump(exclude={"outcome"}),
             "outcome": str(attempt.outcome),
-        },
-    )
-    finished = attempt.at if status is not DeliveryStatus.PENDING else None
-    conn.execute(
-        update(t.webhook_deliveries)
-        .where(_d.id == delivery.id)
-        .values(
-            status=status,
-            attempts=_d.attempts + 1,
-            next_attempt_at=attempt.retry_at,
-            finished_at=finished,
-        )
-    )
-    conn.execute(
-        update(t.webhook_deliveries)
-        .where(and_(_d.id == delivery.id, _d.lease_owner == owner))
-        .values(lease_owner=None, lease_until=None)
-    )
+        }
+        for delivery, attempt, _ in results
+    ]
+    moves = [
+        {
+            "_id": delivery.id,
+            "_status": str(status),
+            "_next": attempt.retry_at,
+            "_finished": attempt.at if status is not DeliveryStatus.PENDING else None,
+            "_owner": owner,
+        }
+        for delivery, attempt, status in results
+    ]
+    conn.execute(_RECORD_ATTEMPT, attempts)
+    conn.execute(_MOVE_ON, moves)
 
 
 def payload_of(row: Row[Any]) -> dict[str, Any]:
