@@ -17,9 +17,15 @@ def test_registry_protocol_lists_the_whole_embedded_surface() -> None:
 
     protocol = {n for n in vars(Registry) if not n.startswith("_")}
     embedded = {n for n in vars(LocalRegistry) if not n.startswith("_")}
-    # Opening, schema upgrades, the access layer and per-request actors are the embedded
-    # transport's own business (a server's, on the registry's machine).
-    assert embedded - protocol == {"open", "upgrade_database", "access_service", "as_actor"}
+    # Opening, schema upgrades, the access layer, per-request actors and the webhook delivery
+    # worker are the embedded transport's own business (a server's, on the registry's machine).
+    assert embedded - protocol == {
+        "open",
+        "upgrade_database",
+        "access_service",
+        "as_actor",
+        "webhook_dispatcher",
+    }
     assert protocol <= embedded
 
 

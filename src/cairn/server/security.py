@@ -24,7 +24,7 @@ from fastapi import Request
 from cairn.core.access import Action, Principal, RegistryRole, allowed
 from cairn.core.canonical import holds_nul
 from cairn.core.errors import CairnError, PermissionDenied, Unauthenticated, ValidationFailed
-from cairn.core.names import Kind, parse_ref
+from cairn.core.names import Kind, canonical_name, parse_ref
 from cairn.server.routing import Endpoint, Work
 
 ANONYMOUS_OPEN = Principal("user:anonymous", registry_role=RegistryRole.ADMIN)
@@ -89,6 +89,16 @@ def query_ref(field: str, kind: Kind) -> TeamSource:
         return namespace(facts.query.get(field), kind)
 
     return source
+
+
+def team_field(raw: object) -> str | None:
+    """The team a ``team`` field or parameter names (``fraud`` or ``team:fraud``), if valid."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return canonical_name(raw.removeprefix("team:"), field="team")
+    except CairnError:
+        return None  # the handler will refuse it with the precise reason
 
 
 def namespace(raw: object, kind: Kind) -> str | None:

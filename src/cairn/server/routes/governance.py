@@ -9,12 +9,19 @@ from fastapi import APIRouter, Path, Query
 from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core.access import Action
-from cairn.core.errors import CairnError
-from cairn.core.names import Kind, canonical_name
+from cairn.core.names import Kind
 from cairn.server.routes import Reg
 from cairn.server.routes.catalog import Limit, Name, Team
 from cairn.server.routing import CairnRoute
-from cairn.server.security import Facts, body_ref, namespace, path_team, query_ref, requires
+from cairn.server.security import (
+    Facts,
+    body_ref,
+    namespace,
+    path_team,
+    query_ref,
+    requires,
+    team_field,
+)
 
 router = APIRouter(route_class=CairnRoute, tags=["governance"])
 
@@ -27,13 +34,7 @@ def _request_team(facts: Facts) -> str | None:
 
 
 def _policy_team(facts: Facts) -> str | None:
-    team = facts.body.get("team") if isinstance(facts.body, dict) else None
-    if not isinstance(team, str):
-        return None
-    try:
-        return canonical_name(team.removeprefix("team:"), field="team")
-    except CairnError:
-        return None  # the handler will refuse it with the precise reason
+    return team_field(facts.body.get("team") if isinstance(facts.body, dict) else None)
 
 
 # -- policies --------------------------------------------------------------------------------------

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Path, Query, Response
 
 from cairn.core import webhooks as w
 from cairn.core.access import Action
-from cairn.core.errors import CairnError
-from cairn.core.names import Kind, canonical_name
+from cairn.core.names import Kind
 from cairn.server.routes import Reg
 from cairn.server.routes.catalog import Limit
 from cairn.server.routing import CairnRoute
-from cairn.server.security import Facts, namespace, requires
+from cairn.server.security import Facts, namespace, requires, team_field
 
 router = APIRouter(route_class=CairnRoute, tags=["webhooks"])
 
@@ -22,23 +21,14 @@ WebhookId = Annotated[str, Path(pattern=_UUID)]
 DeliveryId = Annotated[str, Path(pattern=_UUID)]
 
 
-def _team_field(raw: object) -> str | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        return canonical_name(raw.removeprefix("team:"), field="team")
-    except CairnError:
-        return None  # the handler will refuse it with the precise reason
-
-
 def _subscribed_team(facts: Facts) -> str | None:
     """The team a new subscription is for: its ``team``, or its model's."""
     body = facts.body if isinstance(facts.body, dict) else {}
-    return _team_field(body.get("team")) or namespace(body.get("model"), Kind.MODEL)
+    return team_field(body.get("team")) or namespace(body.get("model"), Kind.MODEL)
 
 
 def _query_team(facts: Facts) -> str | None:
-    return _team_field(facts.query.get("team"))
+    return team_field(facts.query.get("team"))
 
 
 def _webhook_team(facts: Facts) -> str | None:
