@@ -269,10 +269,6 @@ class AllowList:
         plain = _plain(address)
         return any(plain in net or address in net for net in self.networks)
 
-    def describe(self) -> list[str]:
-        named = [h if p is None else f"{h}:{p}" for h, p in sorted(self.hosts, key=str)]
-        return named + [str(n) for n in self.networks]
-
 
 def judge(target: Destination, addresses: Sequence[IPAddress], allow: AllowList) -> str | None:
     """Why a delivery to ``target`` at ``addresses`` is refused, or None if it may go.
@@ -335,7 +331,8 @@ class RetryPolicy:
 
 
 # -- entities -------------------------------------------------------------------------------------
-WebhookId = Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")]
+#: Subscriptions and deliveries are named by UUIDs in their canonical lower-case form.
+ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class Webhook(BaseModel):

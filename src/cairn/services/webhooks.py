@@ -9,6 +9,7 @@ out of the log.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 from datetime import datetime
@@ -19,6 +20,7 @@ from cairn.core.errors import NotFound, ValidationFailed
 from cairn.core.events import EventDraft, EventType
 from cairn.core.names import Kind, canonical_name, parse_ref
 from cairn.core.webhooks import (
+    ID_PATTERN,
     PING,
     REFUSAL_HINT,
     AllowList,
@@ -40,7 +42,7 @@ from cairn.store import eventlog, lookup
 from cairn.store import webhooks as q
 from cairn.store.uow import Store
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_ID = re.compile(ID_PATTERN)
 
 
 def resolve(target: Destination) -> list[IPAddress]:
@@ -51,8 +53,8 @@ def resolve(target: Destination) -> list[IPAddress]:
     found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     addresses: list[IPAddress] = []
     for *_, sockaddr in found:
-        address = Destination(target.url, target.scheme, str(sockaddr[0]), target.port).literal
-        if address is not None and address not in addresses:
+        address = ipaddress.ip_address(sockaddr[0])
+        if address not in addresses:
             addresses.append(address)
     return addresses
 
@@ -91,14 +93,14 @@ def origin(url: str) -> str:
 
 def webhook_id(raw: str) -> str:
     text = raw.strip().lower().removeprefix("webhook:")
-    if not _UUID.match(text):
+    if not _ID.match(text):
         raise NotFound(f"webhook {raw[:80]!r} does not exist", hint="cairn webhook list")
     return text
 
 
 def delivery_id(raw: str) -> str:
     text = raw.strip().lower()
-    if not _UUID.match(text):
+    if not _ID.match(text):
         raise NotFound(f"delivery {raw[:80]!r} does not exist")
     return text
 

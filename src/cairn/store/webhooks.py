@@ -83,10 +83,6 @@ def change(conn: Connection, webhook_id: str, at: datetime, values: dict[str, An
     conn.execute(update(t.webhooks).where(_w.id == webhook_id).values(bumped))
 
 
-def secret_of(conn: Connection, webhook_id: str) -> str | None:
-    return conn.execute(select(_w.secret).where(_w.id == webhook_id)).scalar()
-
-
 def team_of_webhook(conn: Connection, webhook_id: str) -> str | None:
     query = select(t.teams.c.name).join(t.webhooks, t.teams.c.id == _w.team_id)
     return conn.execute(query.where(_w.id == webhook_id)).scalar()

@@ -16,9 +16,8 @@ from cairn.server.security import Facts, namespace, requires, team_field
 
 router = APIRouter(route_class=CairnRoute, tags=["webhooks"])
 
-_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-WebhookId = Annotated[str, Path(pattern=_UUID)]
-DeliveryId = Annotated[str, Path(pattern=_UUID)]
+WebhookId = Annotated[str, Path(pattern=w.ID_PATTERN)]
+DeliveryId = Annotated[str, Path(pattern=w.ID_PATTERN)]
 
 
 def _subscribed_team(facts: Facts) -> str | None:
