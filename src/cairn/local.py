@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from cairn.core import entities as e
 from cairn.core import governance as g
+from cairn.core import lineage as lg
 from cairn.core import specs as s
 from cairn.core import webhooks as w
 from cairn.core.errors import ValidationFailed
@@ -27,8 +28,10 @@ from cairn.core.registry import Registry
 from cairn.services.access import AccessService
 from cairn.services.catalog import DatasetService, FeatureViewService
 from cairn.services.governance import GovernanceService
+from cairn.services.lineage import LineageService
 from cairn.services.log import LogService
 from cairn.services.models import ModelService
+from cairn.services.openlineage import OpenLineageService
 from cairn.services.operations import DeploymentService, EnvironmentService, RunService
 from cairn.services.schemas import SchemaService
 from cairn.services.teams import TeamService
@@ -111,6 +114,8 @@ class LocalRegistry:
         self._deployments = DeploymentService(self.store, actor)
         self._schemas = SchemaService(self.store, actor)
         self._log = LogService(self.store, actor)
+        self._lineage = LineageService(self.store, actor)
+        self._openlineage = OpenLineageService(self.store, actor)
 
     @classmethod
     def open(
@@ -516,6 +521,43 @@ class LocalRegistry:
         return self._governance.deprecate(
             spec.subject, reason=spec.reason, sunset=spec.sunset, replacement=spec.replacement
         )
+
+    # -- lineage ------------------------------------------------------------------------------
+    def lineage(
+        self,
+        node: str,
+        *,
+        direction: str = "both",
+        depth: int = lg.DEFAULT_DEPTH,
+        edge_types: Sequence[str] | None = None,
+        node_kinds: Sequence[str] | None = None,
+        limit: int = lg.DEFAULT_NODE_LIMIT,
+    ) -> lg.LineageGraph:
+        return self._lineage.graph(
+            node,
+            direction=direction,
+            depth=depth,
+            edge_types=edge_types,
+            node_kinds=node_kinds,
+            limit=limit,
+        )
+
+    def impact(
+        self, node: str, *, depth: int = lg.MAX_DEPTH, limit: int = lg.MAX_NODE_LIMIT
+    ) -> lg.ImpactReport:
+        return self._lineage.impact(node, depth=depth, limit=limit)
+
+    def upstream_changes(self, before: str, after: str) -> lg.UpstreamChange:
+        return self._lineage.upstream_changes(before, after)
+
+    def add_lineage_edge(self, source: str, type: str, target: str) -> lg.LineageEdge:
+        return self._lineage.add_edge(source, type, target)
+
+    def remove_lineage_edge(self, source: str, type: str, target: str) -> None:
+        self._lineage.remove_edge(source, type, target)
+
+    def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
+        return self._openlineage.report(events)
 
     def access_service(
         self, home: Path | None = None, *, secret_key: str | None = None

@@ -288,6 +288,45 @@ TABLE: dict[tuple[str, str], Sample] = {
     ("POST", f"{API}/webhook-deliveries/{{delivery}}/redeliver"): Sample(
         "fraud admin", f"{API}/webhook-deliveries/{{delivery}}/redeliver"
     ),
+    # lineage: reads are catalogue reads; an edge is its target's team's business; OpenLineage
+    # events name no team, so any team's contributor may report them.
+    ("GET", f"{API}/lineage/graph"): Sample(
+        "any principal", f"{API}/lineage/graph?node=model:fraud/churn@1&depth=2"
+    ),
+    ("GET", f"{API}/lineage/impact"): Sample(
+        "any principal", f"{API}/lineage/impact?node=dataset:fraud/customers@1"
+    ),
+    ("GET", f"{API}/lineage/changes"): Sample(
+        "any principal",
+        f"{API}/lineage/changes?before=model:fraud/churn@1&after=model:fraud/churn@1",
+    ),
+    ("POST", f"{API}/lineage/edges"): Sample(
+        "fraud contributor",
+        f"{API}/lineage/edges",
+        {
+            "source": "ol-dataset:s3://lake/matrix",
+            "type": "trained",
+            "target": "model:fraud/churn@1",
+        },
+    ),
+    ("DELETE", f"{API}/lineage/edges"): Sample(
+        "fraud contributor",
+        f"{API}/lineage/edges?source=dataset:fraud/customers@1&type=derived_from"
+        "&target=model:fraud/churn@1",
+    ),
+    ("POST", f"{API}/lineage"): Sample(
+        "contributor of any team",
+        f"{API}/lineage",
+        {
+            "eventType": "COMPLETE",
+            "eventTime": "2026-11-23T10:00:00Z",
+            "run": {"runId": "01a20acd-4cd7-7005-a2c0-dd76792892a2"},
+            "job": {"namespace": "airflow", "name": "matrix"},
+            "inputs": [{"namespace": "s3://lake", "name": "matrix"}],
+            "producer": "https://example.com/matrix",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        },
+    ),
     ("GET", f"{API}/audit"): Sample("auditor", f"{API}/audit?outcome=denied"),
     ("POST", f"{API}/audit/prune"): Sample(
         "registry admin", f"{API}/audit/prune", {"older_than_seconds": 90 * 86400}

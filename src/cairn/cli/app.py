@@ -22,6 +22,7 @@ from cairn.cli import (
     environments,
     features,
     governance,
+    lineage,
     log,
     models,
     runs,
@@ -104,6 +105,7 @@ app.command("health")(governance.health)
 app.add_typer(governance.policy_app, name="policy")
 app.add_typer(governance.alias_app, name="alias")
 app.add_typer(webhooks.app, name="webhook")
+app.add_typer(lineage.app, name="lineage")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

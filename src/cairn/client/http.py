@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 from cairn.core import entities as e
 from cairn.core import errors
 from cairn.core import governance as g
+from cairn.core import lineage as lg
 from cairn.core import specs as s
 from cairn.core import webhooks as w
 from cairn.core.metadata import Metric
@@ -528,6 +529,48 @@ class HttpRegistry:
     def redeliver(self, delivery: str) -> w.WebhookDelivery:
         path = f"/webhook-deliveries/{_segment(delivery)}/redeliver"
         return self._one(w.WebhookDelivery, "POST", path)
+
+    # -- lineage -----------------------------------------------------------------------------------
+    def lineage(
+        self,
+        node: str,
+        *,
+        direction: str = "both",
+        depth: int = lg.DEFAULT_DEPTH,
+        edge_types: Sequence[str] | None = None,
+        node_kinds: Sequence[str] | None = None,
+        limit: int = lg.DEFAULT_NODE_LIMIT,
+    ) -> lg.LineageGraph:
+        params: dict[str, Any] = {
+            "node": node,
+            "direction": direction,
+            "depth": depth,
+            "limit": limit,
+            "edge_type": list(edge_types) if edge_types else None,
+            "node_kind": list(node_kinds) if node_kinds else None,
+        }
+        return self._one(lg.LineageGraph, "GET", "/lineage/graph", params=params)
+
+    def impact(
+        self, node: str, *, depth: int = lg.MAX_DEPTH, limit: int = lg.MAX_NODE_LIMIT
+    ) -> lg.ImpactReport:
+        params = {"node": node, "depth": depth, "limit": limit}
+        return self._one(lg.ImpactReport, "GET", "/lineage/impact", params=params)
+
+    def upstream_changes(self, before: str, after: str) -> lg.UpstreamChange:
+        params = {"before": before, "after": after}
+        return self._one(lg.UpstreamChange, "GET", "/lineage/changes", params=params)
+
+    def add_lineage_edge(self, source: str, type: str, target: str) -> lg.LineageEdge:
+        body = {"source": source, "type": type, "target": target}
+        return self._one(lg.LineageEdge, "POST", "/lineage/edges", json=body)
+
+    def remove_lineage_edge(self, source: str, type: str, target: str) -> None:
+        params = {"source": source, "type": type, "target": target}
+        self._call("DELETE", "/lineage/edges", params=params)
+
+    def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
+        return self._one(lg.LineageIngest, "POST", "/lineage", json=list(events))
 
     def get_schema(self, ref: str) -> e.SchemaVersion:
         name, _, version = ref.partition("/")

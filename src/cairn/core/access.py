@@ -50,6 +50,7 @@ class Action(StrEnum):
     APPROVE = "approve"  # decide a team's transition requests (approver)
     TEAM_ADMIN = "team-admin"  # change the team itself, grant its roles (team admin)
     PUBLISH_SCHEMA = "publish-schema"  # facet schemas are shared: contributor of any team
+    REPORT_LINEAGE = "report-lineage"  # OpenLineage events name no team: contributor of any
     REGISTRY_ADMIN = "registry-admin"  # teams, environments, principals, rebuild
     AUDIT = "audit"  # the access log and log verification (auditor or admin)
     OWN_CREDENTIALS = "own-credentials"  # who am I, my own tokens: any authenticated principal
@@ -100,7 +101,7 @@ def allowed(
         if open_reads or principal.registry_role is RegistryRole.AUDITOR:
             return True
         return team is not None and team in principal.teams
-    if action is Action.PUBLISH_SCHEMA:
+    if action in (Action.PUBLISH_SCHEMA, Action.REPORT_LINEAGE):
         return any(role >= Role.CONTRIBUTOR for role in principal.teams.values())
     minimum = _TEAM_MINIMUM.get(action)
     if minimum is None or team is None:

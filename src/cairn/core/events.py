@@ -67,6 +67,11 @@ class EventType(StrEnum):
     WEBHOOK_CREATED = "webhook.created"
     WEBHOOK_UPDATED = "webhook.updated"
     WEBHOOK_DELETED = "webhook.deleted"
+    # Lineage beyond what registrations imply: an OpenLineage event as it was received, and
+    # edges added or removed by hand.
+    LINEAGE_REPORTED = "lineage.reported"
+    LINEAGE_EDGE_ADDED = "lineage.edge_added"
+    LINEAGE_EDGE_REMOVED = "lineage.edge_removed"
 
 
 #: Events that change who may do what: a write emitting one changes the access stamp

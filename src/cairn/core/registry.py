@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from cairn.core import entities as e
 from cairn.core import governance as g
+from cairn.core import lineage as lg
 from cairn.core import specs as s
 from cairn.core import webhooks as w
 from cairn.core.metadata import Metric
@@ -319,6 +320,44 @@ class Registry(Protocol):
 
     def redeliver(self, delivery: str) -> w.WebhookDelivery:
         """Queue one more attempt of a delivery, now."""
+
+    # -- lineage ------------------------------------------------------------------------------
+    def lineage(
+        self,
+        node: str,
+        *,
+        direction: str = "both",
+        depth: int = lg.DEFAULT_DEPTH,
+        edge_types: Sequence[str] | None = None,
+        node_kinds: Sequence[str] | None = None,
+        limit: int = lg.DEFAULT_NODE_LIMIT,
+    ) -> lg.LineageGraph:
+        """The graph around ``node`` (``model:fraud/churn@3``, ``dataset:risk/tx@2``,
+        ``ol-dataset:postgres://db:5432/sales.orders`` …): what lies ``upstream``,
+        ``downstream`` or ``both``, within ``depth`` edges, following only ``edge_types`` and
+        showing only ``node_kinds`` if given. Cut short by ``depth`` or ``limit``, the answer
+        says so (``partial``, ``reason``, ``stopped_at``)."""
+
+    def impact(
+        self, node: str, *, depth: int = lg.MAX_DEPTH, limit: int = lg.MAX_NODE_LIMIT
+    ) -> lg.ImpactReport:
+        """Every model version downstream of a dataset, feature view, run or model version, each
+        with the path reaching it, its team and contact, and the deployments of them."""
+
+    def upstream_changes(self, before: str, after: str) -> lg.UpstreamChange:
+        """What shaped one model version and not the other: removed, added, and the same thing
+        at another version."""
+
+    def add_lineage_edge(self, source: str, type: str, target: str) -> lg.LineageEdge:
+        """Record that ``source`` shaped ``target`` (types and the kinds they join:
+        :data:`cairn.core.lineage.EDGE_RULES`). External nodes are created as named."""
+
+    def remove_lineage_edge(self, source: str, type: str, target: str) -> None:
+        """Remove an edge (the log keeps that it existed)."""
+
+    def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
+        """Take OpenLineage events (run, dataset or job events) as their producers send them;
+        one invalid event refuses the batch, naming its JSON path."""
 
     def register_schema(
         self, name: str, version: int, json_schema: dict[str, Any], **fields: Any

@@ -21,7 +21,15 @@ from cairn.server import problems
 from cairn.server.context import ServerContext
 from cairn.server.middleware import RequestGuard
 from cairn.server.openapi import ERROR_RESPONSES, add_problem_schema
-from cairn.server.routes import access, catalog, governance, operations, system, webhooks
+from cairn.server.routes import (
+    access,
+    catalog,
+    governance,
+    lineage,
+    operations,
+    system,
+    webhooks,
+)
 from cairn.server.security import guard
 from cairn.server.settings import ServerSettings
 from cairn.services.oidc import OidcSettings
@@ -68,6 +76,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         (access.router, API),
         (governance.router, API),
         (webhooks.router, API),
+        (lineage.router, API),
         (system.probes, ""),
     ):
         app.include_router(router, prefix=prefix, responses=ERROR_RESPONSES)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from cairn.core.entities import Dataset, DatasetVersion, FeatureView, FeatureViewVersion
 from cairn.core.events import EventDraft, EventType
+from cairn.core.lineage import OPENLINEAGE_ID, split_dataset_name
 from cairn.core.names import Kind, canonical_name, parse_ref
 from cairn.core.specs import (
     DatasetPatch,
@@ -20,9 +21,17 @@ from cairn.store import lookup, reads
 from cairn.store import tables as t
 
 
+def _check_external_ids(external_ids: dict[str, str]) -> None:
+    """``external_ids["openlineage"]`` joins the dataset to OpenLineage's: it must be
+    ``namespace/name`` as OpenLineage writes it."""
+    if OPENLINEAGE_ID in external_ids:
+        split_dataset_name(external_ids[OPENLINEAGE_ID])
+
+
 class DatasetService(Service):
     def create(self, spec: DatasetSpec) -> Dataset:
         ref = parse_ref(spec.ref, kind=Kind.DATASET, versioned=False)
+        _check_external_ids(spec.external_ids)
         with self.store.write(self.actor) as tx:
             team_id = lookup.vacant(tx.conn, t.datasets, ref)
             payload = {
@@ -59,6 +68,7 @@ class DatasetService(Service):
 
     def update(self, raw: str, patch: DatasetPatch, *, if_revision: int | None = None) -> Dataset:
         ref = parse_ref(raw, kind=Kind.DATASET, versioned=False)
+        _check_external_ids(patch.external_ids)
         with self.store.write(self.actor) as tx:
             dataset_id = lookup.entity_id(tx.conn, ref)
             lookup.expect_revision(tx.conn, t.datasets, dataset_id, if_revision, str(ref))

@@ -12,9 +12,19 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, update
+from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cairn.core.events import EventType, format_time, parse_time
+from cairn.core.lineage import (
+    OPENLINEAGE_ID,
+    EdgeType,
+    NodeKind,
+    external_key,
+    split_dataset_name,
+)
+from cairn.core.openlineage import elements
+from cairn.store import edges as graph
 from cairn.store import tables as t
 from cairn.store.driver import Writes, execute_many, insert_rows, inserting
 from cairn.store.types import UTCDateTime
@@ -151,6 +161,7 @@ def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Wri
     evaluations: list[dict[str, Any]] = []
     metrics: list[dict[str, Any]] = []
     facets: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
     latest: dict[str, int] = {}
     for payload, actor, at in batch:
         version_id = payload["id"]
@@ -171,6 +182,7 @@ def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Wri
             evaluations.append(_evaluation_row(version_id, ev, actor, at))
             metrics.extend(_metric_rows(version_id, ev))
         facets.extend(_facet_rows(version_id, payload.get("facets")))
+        edges.extend(graph.version_edges(payload))
     writes: Writes = [
         (inserting(table), rows)
         for table, rows in (
@@ -179,6 +191,7 @@ def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Wri
             (t.evaluations, evaluations),
             (t.metrics, metrics),
             (t.facets, facets),
+            (t.lineage_edges, edges),
         )
     ]
     writes.append((_bump_latest(t.models), [{"_id": k, "_v": v} for k, v in latest.items()]))
@@ -233,6 +246,172 @@ def _evaluation_recorded(
     conn: Connection, payload: dict[str, Any], actor: str, at: datetime
 ) -> None:
     _evaluation(conn, payload["version_id"], payload, actor, at)
+    insert_rows(conn, t.lineage_edges, graph.evaluation_edges(payload["version_id"], payload))
+
+
+def _insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows whose key is not there yet (external nodes, reported edges)."""
+    if rows:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+def _with_edges(
+    create: Handler, edges: Callable[[dict[str, Any]], list[dict[str, Any]]]
+) -> Handler:
+    def handler(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+        create(conn, payload, actor, at)
+        insert_rows(conn, t.lineage_edges, edges(payload))
+
+    return handler
+
+
+def _run_created(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    _create_run(conn, payload, actor, at)
+    edges, nodes = graph.run_edges(payload, at)
+    _insert_missing(conn, t.lineage_nodes, nodes)
+    insert_rows(conn, t.lineage_edges, edges)
+
+
+_create_run = _with_links(_create(t.runs), t.run_inputs, "run_id", "inputs")
+
+
+def _identity_edges(conn: Connection, dataset_id: str, at: datetime) -> None:
+    """Join a dataset's versions to the OpenLineage dataset it says it is (``versioned_as``),
+    replacing the join to any identity it claimed before."""
+    versions = [
+        row.id
+        for row in conn.execute(
+            select(t.dataset_versions.c.id).where(t.dataset_versions.c.dataset_id == dataset_id)
+        )
+    ]
+    if versions:
+        conn.execute(
+            delete(t.lineage_edges).where(
+                t.lineage_edges.c.type == EdgeType.VERSIONED_AS,
+                t.lineage_edges.c.target_id.in_(versions),
+            )
+        )
+    external = conn.execute(
+        select(t.datasets.c.external_ids).where(t.datasets.c.id == dataset_id)
+    ).scalar_one()
+    identity = (external or {}).get(OPENLINEAGE_ID)
+    if not identity or not versions:
+        return
+    namespace, name = split_dataset_name(identity)
+    node = graph.external_node(NodeKind.OL_DATASET, namespace, name, at)
+    _insert_missing(conn, t.lineage_nodes, [node])
+    rows = [
+        graph.edge(
+            node["id"], NodeKind.OL_DATASET, EdgeType.VERSIONED_AS, v, NodeKind.DATASET_VERSION
+        )
+        for v in versions
+    ]
+    insert_rows(conn, t.lineage_edges, rows)
+
+
+def _dataset_updated(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    _update_dataset(conn, payload, actor, at)
+    if "external_ids" in payload.get("changes", {}):
+        _identity_edges(conn, payload["id"], at)
+
+
+_update_dataset = _update(t.datasets)
+
+
+def _dataset_version_created(
+    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
+) -> None:
+    _create_dataset_version(conn, payload, actor, at)
+    identity = conn.execute(
+        select(t.datasets.c.external_ids).where(t.datasets.c.id == payload["dataset_id"])
+    ).scalar_one()
+    if (identity or {}).get(OPENLINEAGE_ID):
+        _identity_edges(conn, payload["dataset_id"], at)
+
+
+_create_dataset_version = _versioned_child(t.dataset_versions, t.datasets, "dataset_id")
+
+
+def _lineage_reported(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    """Merge an OpenLineage event's nodes (facets by key, the run's state by event time) and
+    add its edges."""
+    found = elements(payload["event"])
+    nodes = t.lineage_nodes
+    for node in found.nodes:
+        key = external_key(node.kind, node.namespace, node.name)
+        row = conn.execute(select(nodes).where(nodes.c.id == key)).first()
+        if row is None:
+            insert_rows(
+                conn,
+                nodes,
+                [
+                    {
+                        "id": key,
+                        "kind": str(node.kind),
+                        "namespace": node.namespace,
+                        "name": node.name,
+                        "state": node.state,
+                        "facets": node.facets,
+                        "first_seen": found.at,
+                        "last_seen": found.at,
+                    }
+                ],
+            )
+            continue
+        later = found.at >= row.last_seen
+        facets = {**row.facets, **node.facets} if later else {**node.facets, **row.facets}
+        conn.execute(
+            update(nodes)
+            .where(nodes.c.id == key)
+            .values(
+                facets=facets,
+                state=node.state if later and node.state else row.state,
+                first_seen=min(row.first_seen, found.at),
+                last_seen=max(row.last_seen, found.at),
+            )
+        )
+    rows = [
+        graph.edge(
+            external_key(a.kind, a.namespace, a.name),
+            a.kind,
+            type_,
+            external_key(b.kind, b.namespace, b.name),
+            b.kind,
+        )
+        for a, type_, b in found.edges
+    ]
+    _insert_missing(conn, t.lineage_edges, rows)
+
+
+def _edge_added(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    nodes = [
+        graph.external_node(NodeKind(n["kind"]), n["namespace"], n["name"], at)
+        for n in payload.get("external", [])
+    ]
+    _insert_missing(conn, t.lineage_nodes, nodes)
+    insert_rows(conn, t.lineage_edges, [_edge_row(payload)])
+
+
+def _edge_removed(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    edges = t.lineage_edges.c
+    conn.execute(
+        delete(t.lineage_edges).where(
+            edges.source_id == payload["source_id"],
+            edges.target_id == payload["target_id"],
+            edges.type == payload["type"],
+        )
+    )
+
+
+def _edge_row(payload: dict[str, Any]) -> dict[str, Any]:
+    return graph.edge(
+        payload["source_id"],
+        NodeKind(payload["source_kind"]),
+        EdgeType(payload["type"]),
+        payload["target_id"],
+        NodeKind(payload["target_kind"]),
+    )
 
 
 def _role_granted(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
@@ -366,23 +545,26 @@ HANDLERS: dict[str, Handler] = {
     EventType.VERSION_REGISTERED: _version_registered,
     EventType.VERSION_UPDATED: _update(t.model_versions),
     EventType.DATASET_CREATED: _create(t.datasets),
-    EventType.DATASET_UPDATED: _update(t.datasets),
-    EventType.DATASET_VERSION_CREATED: _versioned_child(
-        t.dataset_versions, t.datasets, "dataset_id"
-    ),
+    EventType.DATASET_UPDATED: _dataset_updated,
+    EventType.DATASET_VERSION_CREATED: _dataset_version_created,
     EventType.FEATURE_VIEW_CREATED: _create(t.feature_views),
     EventType.FEATURE_VIEW_UPDATED: _update(t.feature_views),
-    EventType.FEATURE_VIEW_VERSION_CREATED: _with_links(
-        _versioned_child(t.feature_view_versions, t.feature_views, "feature_view_id"),
-        t.feature_view_sources,
-        "feature_view_version_id",
-        "sources",
+    EventType.FEATURE_VIEW_VERSION_CREATED: _with_edges(
+        _with_links(
+            _versioned_child(t.feature_view_versions, t.feature_views, "feature_view_id"),
+            t.feature_view_sources,
+            "feature_view_version_id",
+            "sources",
+        ),
+        graph.feature_view_edges,
     ),
-    EventType.RUN_CREATED: _with_links(_create(t.runs), t.run_inputs, "run_id", "inputs"),
+    EventType.RUN_CREATED: _run_created,
     EventType.RUN_UPDATED: _update(t.runs),
     EventType.ENVIRONMENT_CREATED: _create(t.environments),
     EventType.ENVIRONMENT_UPDATED: _update(t.environments),
-    EventType.DEPLOYMENT_STARTED: _create(t.deployments, actor_column="deployed_by"),
+    EventType.DEPLOYMENT_STARTED: _with_edges(
+        _create(t.deployments, actor_column="deployed_by"), graph.deployment_edges
+    ),
     EventType.DEPLOYMENT_RETIRED: _deployment_retired,
     EventType.EVALUATION_RECORDED: _evaluation_recorded,
     EventType.SCHEMA_PUBLISHED: _create(t.facet_schemas, actor_column="created_by"),
@@ -405,6 +587,9 @@ HANDLERS: dict[str, Handler] = {
     EventType.WEBHOOK_CREATED: _beside_the_log,
     EventType.WEBHOOK_UPDATED: _beside_the_log,
     EventType.WEBHOOK_DELETED: _beside_the_log,
+    EventType.LINEAGE_REPORTED: _lineage_reported,
+    EventType.LINEAGE_EDGE_ADDED: _edge_added,
+    EventType.LINEAGE_EDGE_REMOVED: _edge_removed,
 }
 
 

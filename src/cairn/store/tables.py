@@ -506,6 +506,38 @@ model_aliases = Table(
     Column("set_at", UTCDateTime, nullable=False),
 )
 
+# The lineage graph. Edges are a projection of the events that imply them (a registration
+# with its inputs, a run, a deployment …) and of explicit lineage events; nodes known only by
+# an outside identity (code, OpenLineage datasets, jobs and runs) live in ``lineage_nodes``
+# with keys derived from that identity. Node keys of other kinds are the entity rows' own.
+lineage_nodes = Table(
+    "lineage_nodes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("namespace", String(1000), nullable=False),
+    Column("name", String(1000), nullable=False),
+    Column("state", String(20)),  # an OpenLineage run's last event type
+    Column("facets", JsonDoc, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "namespace", "name"),
+)
+
+lineage_edges = Table(
+    "lineage_edges",
+    metadata,
+    Column("source_id", Uuid, primary_key=True),
+    Column("target_id", Uuid, primary_key=True),
+    Column("type", String(20), primary_key=True),
+    Column("source_kind", String(24), nullable=False),
+    Column("target_kind", String(24), nullable=False),
+    # Upstream walks look edges up by target; the kinds ride along so a walk never joins
+    # another table to learn where it stands.
+    Index(None, "target_id", "source_kind"),
+    sqlite_with_rowid=False,
+)
+
 READ_TABLES: tuple[Table, ...] = (
     teams,
     environments,
@@ -530,4 +562,6 @@ READ_TABLES: tuple[Table, ...] = (
     transition_requests,
     transition_approvals,
     model_aliases,
+    lineage_nodes,
+    lineage_edges,
 )

@@ -1,0 +1,285 @@
+"""``cairn lineage``: the graph around a node, pictures of it, impact analysis, upstream
+changes, edges by hand, and OpenLineage events from a file::
+
+    $ cairn lineage impact dataset:risk/transactions@3
+    $ cairn lineage show model:fraud/churn@4 --format svg --output churn.svg
+    $ cairn lineage ingest events.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cairn.cli import options as o
+from cairn.cli import output as out
+from cairn.cli.context import open_registry
+from cairn.core.errors import ValidationFailed
+from cairn.core.lineage import DEFAULT_DEPTH, DEFAULT_NODE_LIMIT, MAX_DEPTH, MAX_NODE_LIMIT
+
+if TYPE_CHECKING:
+    from cairn.core.lineage import ImpactReport, LineageGraph
+
+app = typer.Typer(
+    help="Where models came from and what depends on what: the lineage graph.",
+    no_args_is_help=True,
+)
+
+Node = Annotated[
+    str,
+    typer.Argument(
+        help="A node: model:team/name@n, dataset:team/name@n, feature-view:team/name@n, "
+        "run:team/name, deployment:ID, environment:NAME, ol-dataset:NAMESPACE/NAME, "
+        "ol-job:NAMESPACE/NAME, ol-run:RUN-ID, code:REPOSITORY@COMMIT."
+    ),
+]
+Depth = Annotated[
+    int, typer.Option("--depth", help=f"Follow at most this many edges (1..{MAX_DEPTH}).")
+]
+EdgeKind = Annotated[str, typer.Argument(help="The edge type: read_by, produced, trained, …")]
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    SVG = "svg"
+    PNG = "png"
+    DOT = "dot"
+    MERMAID = "mermaid"
+
+
+def _picture(graph: LineageGraph, fmt: Format) -> bytes:
+    from cairn.core import picture
+
+    if fmt is Format.PNG:
+        from cairn.cli.png import png
+
+        return png(graph)
+    draw = {Format.SVG: picture.svg, Format.DOT: picture.dot, Format.MERMAID: picture.mermaid}
+    return draw[fmt](graph).encode()
+
+
+def _partial(partial: bool, reason: str | None, stopped_at: list[str]) -> None:
+    if partial:
+        where = ", ".join(stopped_at[:5]) + (" …" if len(stopped_at) > 5 else "")
+        out.console(stderr=True).print(
+            f"[yellow]partial answer: cut short by the {reason} bound at {where}; "
+            "raise --depth or --limit to see further[/yellow]"
+        )
+
+
+@app.command("show")
+def show(
+    node: Node,
+    direction: Annotated[
+        str, typer.Option("--direction", help="upstream, downstream or both.")
+    ] = "both",
+    depth: Depth = DEFAULT_DEPTH,
+    edge_types: Annotated[
+        list[str] | None, typer.Option("--edge-type", help="Follow only these edges (repeatable).")
+    ] = None,
+    node_kinds: Annotated[
+        list[str] | None, typer.Option("--node-kind", help="Show only these kinds (repeatable).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="At most this many nodes.")
+    ] = DEFAULT_NODE_LIMIT,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="table, json, or a picture: svg, png, dot, mermaid.")
+    ] = Format.TABLE,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write the picture to this file.")
+    ] = None,
+) -> None:
+    """The graph around a node, as a table, JSON or a picture (left to right, data first)."""
+    if fmt is Format.PNG and output is None and sys.stdout.isatty():
+        raise ValidationFailed(
+            "a PNG would garble the terminal", field="--output", hint="add --output FILE.png"
+        )
+    with open_registry() as registry:
+        graph = registry.lineage(
+            node,
+            direction=direction,
+            depth=depth,
+            edge_types=edge_types,
+            node_kinds=node_kinds,
+            limit=limit,
+        )
+    _partial(graph.partial, graph.reason, graph.stopped_at)
+    if fmt is Format.JSON:
+        out.dump(graph)
+    elif fmt is Format.TABLE:
+        rows = [(n.depth, n.id, n.kind, n.team) for n in graph.nodes]
+        out.table(f"lineage of {graph.root}", ["depth", "node", "kind", "team"], rows)
+        edges = [(e.source, e.type, e.target) for e in graph.edges]
+        out.table("edges", ["from", "edge", "to"], edges)
+    else:
+        data = _picture(graph, fmt)
+        if output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            Path(output).write_bytes(data)
+            out.done(f"{fmt} of {len(graph.nodes)} nodes written to {output}")
+
+
+def _impact_table(report: ImpactReport) -> None:
+    rows = [
+        (
+            v.id,
+            v.team,
+            v.contact,
+            " → ".join(f"{b} ({t})" for b, t in zip(v.path[1:], v.via, strict=True)),
+            ", ".join(d.environment for d in v.deployments if d.active),
+        )
+        for v in report.versions
+    ]
+    out.table(
+        f"model versions downstream of {report.source}",
+        ["version", "team", "contact", "path", "serving in"],
+        rows,
+    )
+    active = [d for d in report.deployments if d.active]
+    out.table(
+        "active deployments",
+        ["deployment", "version", "environment", "stage", "since"],
+        [(d.id, d.version, d.environment, d.stage, d.deployed_at) for d in active],
+    )
+    summary = ", ".join(f"{team}: {n}" for team, n in report.teams.items()) or "none"
+    out.console().print(f"teams affected: {summary}")
+
+
+@app.command("impact")
+def impact(
+    node: Node,
+    depth: Depth = MAX_DEPTH,
+    limit: Annotated[
+        int, typer.Option("--limit", help="At most this many nodes.")
+    ] = MAX_NODE_LIMIT,
+    as_json: o.Json = False,
+) -> None:
+    """Every model version downstream of a dataset, feature view, run or model version: how it
+    is reached, who owns it, where it is deployed."""
+    with open_registry() as registry:
+        report = registry.impact(node, depth=depth, limit=limit)
+    _partial(report.partial, report.reason, report.stopped_at)
+    out.emit(report, as_json, lambda: _impact_table(report))
+
+
+@app.command("changes")
+def changes(
+    before: Annotated[str, typer.Argument(help="A model version, e.g. model:fraud/churn@3.")],
+    after: Annotated[str, typer.Argument(help="Another, e.g. model:fraud/churn@4.")],
+    as_json: o.Json = False,
+) -> None:
+    """What changed upstream between two model versions."""
+    with open_registry() as registry:
+        change = registry.upstream_changes(before, after)
+
+    def render() -> None:
+        rows: list[tuple[str, str, str]] = [("changed", a, b) for a, b in change.changed]
+        rows += [("removed", a, "-") for a in change.removed]
+        rows += [("added", "-", b) for b in change.added]
+        out.table(
+            f"upstream of {change.after} against {change.before}", ["", "before", "after"], rows
+        )
+
+    out.emit(change, as_json, render)
+
+
+@app.command("link")
+def link(
+    source: Annotated[str, typer.Argument(help="What came first, e.g. ol-dataset:s3://lake/tx.")],
+    edge: EdgeKind,
+    target: Annotated[str, typer.Argument(help="What it shaped, e.g. model:fraud/churn@4.")],
+    as_json: o.Json = False,
+) -> None:
+    """Add an edge by hand: SOURCE EDGE TARGET (recorded as an event)."""
+    with open_registry() as registry:
+        made = registry.add_lineage_edge(source, edge, target)
+    out.emit(made, as_json, lambda: out.done(f"{made.source} {made.type} {made.target}"))
+
+
+@app.command("unlink")
+def unlink(
+    source: Annotated[str, typer.Argument(help="The edge's source.")],
+    edge: EdgeKind,
+    target: Annotated[str, typer.Argument(help="The edge's target.")],
+) -> None:
+    """Remove an edge added by hand (the log keeps that it existed)."""
+    with open_registry() as registry:
+        registry.remove_lineage_edge(source, edge, target)
+    out.done(f"removed {source} {edge} {target}")
+
+
+def _events(path: str) -> list[tuple[int, Any]]:
+    """(line, event) from a JSON Lines file, or from a file holding one event or a list."""
+    try:
+        body = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: {exc.strerror}", field="file") from None
+    try:
+        whole = json.loads(body)
+    except ValueError:
+        whole = None
+    if isinstance(whole, dict):
+        return [(1, whole)]
+    if isinstance(whole, list):
+        return [(1, item) for item in whole]
+    found = []
+    for number, line in enumerate(body.splitlines(), start=1):
+        if line.strip():
+            try:
+                found.append((number, json.loads(line)))
+            except ValueError as exc:
+                raise ValidationFailed(
+                    f"{path} line {number} is not valid JSON: {exc}", field="file", rule="json"
+                ) from None
+    return found
+
+
+@app.command("ingest")
+def ingest(
+    path: Annotated[str, typer.Argument(help="OpenLineage events: JSON Lines, or a JSON file.")],
+    as_json: o.Json = False,
+) -> None:
+    """Take OpenLineage events from a file, as the HTTP endpoint would. Every event is checked
+    first: one invalid event writes nothing and names its line and JSON path."""
+    from cairn.services.openlineage import MAX_BATCH, checker
+
+    events = _events(path)
+    if not events:
+        raise ValidationFailed(f"{path} holds no events", field="file")
+    check = checker()
+    problems = [(line, p) for line, event in events for p in check.problems(event)[:1]]
+    if problems:
+        for line, p in problems[:20]:
+            sys.stderr.write(f"{path} line {line}: {p.path}: {p.message}\n")
+        raise ValidationFailed(
+            f"{len(problems)} of {len(events)} events in {path} are not valid OpenLineage; "
+            "nothing was written",
+            field="file",
+            rule="openlineage",
+        )
+    from rich.progress import Progress
+
+    subjects: list[str] = []
+    with (
+        open_registry() as registry,
+        Progress(transient=True, disable=len(events) <= MAX_BATCH) as bar,
+    ):
+        task = bar.add_task("ingesting", total=len(events))
+        for i in range(0, len(events), MAX_BATCH):
+            batch = [event for _, event in events[i : i + MAX_BATCH]]
+            subjects += registry.report_lineage(batch).subjects
+            bar.advance(task, len(batch))
+    if as_json:
+        sys.stdout.write(json.dumps({"events": len(events), "subjects": subjects}, indent=2) + "\n")
+    else:
+        out.done(
+            f"{len(events)} OpenLineage events from {path} ({len(set(subjects))} runs or datasets)"
+        )

@@ -1,0 +1,108 @@
+"""Lineage: the graph around a node, impact analysis, upstream changes, edges, and the
+OpenLineage endpoint (``POST /api/v1/lineage``, where the OpenLineage HTTP transport sends)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from cairn.core import lineage as lg
+from cairn.core.access import Action
+from cairn.core.names import Kind
+from cairn.core.specs import Spec
+from cairn.server.routes import Reg
+from cairn.server.routing import CairnRoute
+from cairn.server.security import Facts, namespace, requires
+
+router = APIRouter(route_class=CairnRoute, tags=["lineage"])
+
+Node = Annotated[str, Query(min_length=3, max_length=2100, description="a node identifier")]
+Depth = Annotated[int, Query(ge=1, le=lg.MAX_DEPTH)]
+NodeLimit = Annotated[int, Query(ge=1, le=lg.MAX_NODE_LIMIT)]
+
+
+class EdgeSpec(Spec):
+    source: Annotated[str, Body(min_length=3, max_length=2100)]
+    type: lg.EdgeType
+    target: Annotated[str, Body(min_length=3, max_length=2100)]
+
+
+_OWNED = (("model", Kind.MODEL), ("dataset", Kind.DATASET), ("feature-view", Kind.FEATURE_VIEW))
+
+
+def _owner(raw: object) -> str | None:
+    if not isinstance(raw, str):
+        return None
+    prefix = raw.partition(":")[0]
+    kind = dict(_OWNED).get(prefix) or (Kind.RUN if prefix == "run" else None)
+    return namespace(raw, kind) if kind else None
+
+
+def _edge_team(facts: Facts) -> str | None:
+    """An edge is the business of the team owning its target, else its source's: what it
+    asserts is "this shaped that". Between nodes no team owns, it is an admin's."""
+    held = facts.body if isinstance(facts.body, dict) else facts.query
+    return _owner(held.get("target")) or _owner(held.get("source"))
+
+
+@router.get("/lineage/graph", response_model=lg.LineageGraph)
+@requires(Action.READ)
+def lineage_graph(
+    reg: Reg,
+    node: Node,
+    direction: Annotated[str, Query(pattern="^(upstream|downstream|both)$")] = "both",
+    depth: Depth = lg.DEFAULT_DEPTH,
+    edge_type: Annotated[list[lg.EdgeType] | None, Query(max_length=20)] = None,
+    node_kind: Annotated[list[lg.NodeKind] | None, Query(max_length=20)] = None,
+    limit: NodeLimit = lg.DEFAULT_NODE_LIMIT,
+) -> lg.LineageGraph:
+    return reg.lineage(
+        node,
+        direction=direction,
+        depth=depth,
+        edge_types=edge_type,
+        node_kinds=node_kind,
+        limit=limit,
+    )
+
+
+@router.get("/lineage/impact", response_model=lg.ImpactReport)
+@requires(Action.READ)
+def lineage_impact(
+    reg: Reg, node: Node, depth: Depth = lg.MAX_DEPTH, limit: NodeLimit = lg.MAX_NODE_LIMIT
+) -> lg.ImpactReport:
+    return reg.impact(node, depth=depth, limit=limit)
+
+
+@router.get("/lineage/changes", response_model=lg.UpstreamChange)
+@requires(Action.READ)
+def lineage_changes(reg: Reg, before: Node, after: Node) -> lg.UpstreamChange:
+    return reg.upstream_changes(before, after)
+
+
+@router.post("/lineage/edges", status_code=201, response_model=lg.LineageEdge)
+@requires(Action.WRITE, _edge_team)
+def add_lineage_edge(spec: EdgeSpec, reg: Reg) -> lg.LineageEdge:
+    return reg.add_lineage_edge(spec.source, spec.type, spec.target)
+
+
+@router.delete("/lineage/edges", status_code=204, response_class=Response)
+@requires(Action.WRITE, _edge_team)
+def remove_lineage_edge(
+    reg: Reg, source: Node, type: Annotated[lg.EdgeType, Query()], target: Node
+) -> Response:
+    reg.remove_lineage_edge(source, type, target)
+    return Response(status_code=204)
+
+
+@router.post("/lineage", status_code=201, response_model=lg.LineageIngest)
+@requires(Action.REPORT_LINEAGE)
+def report_lineage(
+    reg: Reg,
+    events: Annotated[
+        dict[str, Any] | list[dict[str, Any]],
+        Body(description="an OpenLineage run, dataset or job event, or a list of them"),
+    ],
+) -> lg.LineageIngest:
+    return reg.report_lineage(events if isinstance(events, list) else [events])
