@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from PIL import Image
+from typer.testing import CliRunner
 
+from cairn.cli.app import main
 from cairn.core.metadata import Metric
 from cairn.demo import DEMO_TODAY, DemoSummary, seed
 from cairn.local import LocalRegistry
@@ -142,3 +147,42 @@ def test_production_is_reached_through_reviewed_requests(seeded: Seeded) -> None
         "model.documentation.intended_use",
         "model.documentation.limitations",
     }
+
+
+def test_lineage_pictures_of_a_demo_model_show_what_shaped_it(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """`cairn lineage show` draws a deployed demo version as SVG and PNG; the pictures are
+    opened and their labels checked against the registry."""
+    registry = seeded[0]
+    deployed = registry.list_deployments()[0]
+    version = registry.get_version(deployed.version)
+    assert version.run and version.inputs
+    expected = {
+        version.id.split("/", 1)[1],  # churn@3
+        version.run.split("/", 1)[1],  # the run's name
+        *(i.id.split("/", 1)[1] for i in version.inputs),
+        deployed.environment.removeprefix("environment:"),
+    }
+    svg_file, png_file = tmp_path / "lineage.svg", tmp_path / "lineage.png"
+    for fmt, target in (("svg", svg_file), ("png", png_file)):
+        with CliRunner().isolation(env={"CAIRN_ACTOR": "user:demo"}) as (_, err, _):
+            args = ["--registry", registry.url, "lineage", "show", version.id]
+            with pytest.raises(SystemExit) as ended:
+                main([*args, "--format", fmt, "--output", str(target)])
+            assert ended.value.code == 0, err.getvalue().decode()
+    tree = ElementTree.parse(svg_file)
+    texts = {t.text for t in tree.iter("{http://www.w3.org/2000/svg}text")}
+    assert expected <= texts
+    root = next(
+        g for g in tree.iter("{http://www.w3.org/2000/svg}g") if g.get("data-id") == version.id
+    )
+    assert root.get("data-kind") == "model-version"
+    with Image.open(png_file) as picture:
+        picture.load()
+        assert picture.width > 600 and picture.height > 100
+        described = picture.info["Description"]
+        colours = {colour for _, colour in picture.getcolors(maxcolors=1 << 16) or []}
+    assert all(label in described for label in expected)
+    # Every kind drawn has its own fill: the boxes are there, not just the text.
+    assert {(0xDC, 0xFC, 0xE7), (0xDB, 0xEA, 0xFE), (0xFE, 0xF3, 0xC7)} <= colours

@@ -20,7 +20,7 @@ from cairn.cli import options as o
 from cairn.cli import output as out
 from cairn.cli.context import open_registry
 from cairn.core.errors import ValidationFailed
-from cairn.core.lineage import DEFAULT_DEPTH, DEFAULT_NODE_LIMIT, MAX_DEPTH, MAX_NODE_LIMIT
+from cairn.core.lineage_bounds import DEFAULT_DEPTH, DEFAULT_NODE_LIMIT, MAX_DEPTH, MAX_NODE_LIMIT
 
 if TYPE_CHECKING:
     from cairn.core.lineage import ImpactReport, LineageGraph

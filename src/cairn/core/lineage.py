@@ -34,6 +34,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cairn.core.errors import ValidationFailed
+from cairn.core.lineage_bounds import DEFAULT_DEPTH as DEFAULT_DEPTH
+from cairn.core.lineage_bounds import DEFAULT_NODE_LIMIT as DEFAULT_NODE_LIMIT
+from cairn.core.lineage_bounds import MAX_DEPTH as MAX_DEPTH
+from cairn.core.lineage_bounds import MAX_NODE_LIMIT as MAX_NODE_LIMIT
 from cairn.core.names import Kind, Ref, parse_ref
 
 
@@ -124,14 +128,6 @@ OPENLINEAGE_ID = "openlineage"
 class Direction(StrEnum):
     UPSTREAM = "upstream"
     DOWNSTREAM = "downstream"
-
-
-# Traversal bounds: the defaults answer the usual questions; the maxima keep one request from
-# walking the whole registry. An answer cut short says so (``partial``).
-DEFAULT_DEPTH = 10
-MAX_DEPTH = 50
-DEFAULT_NODE_LIMIT = 10_000
-MAX_NODE_LIMIT = 100_000
 
 
 # ---------------------------------------------------------------------------------------------
