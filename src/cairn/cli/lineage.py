@@ -217,29 +217,22 @@ def unlink(
 
 
 def _events(path: str) -> list[tuple[int, Any]]:
-    """(line, event) from a JSON Lines file, or from a file holding one event or a list."""
+    """(line, event) from a file holding one event or a list, else from JSON Lines."""
+    from cairn.cli.inputs import json_lines
+
     try:
-        body = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationFailed(f"{path}: {exc.strerror}", field="file") from None
-    try:
-        whole = json.loads(body)
+        whole = json.loads(Path(path).read_text(encoding="utf-8"))
     except ValueError:
         whole = None
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: {exc.strerror}", field="file") from None
     if isinstance(whole, dict):
         return [(1, whole)]
     if isinstance(whole, list):
         return [(1, item) for item in whole]
-    found = []
-    for number, line in enumerate(body.splitlines(), start=1):
-        if line.strip():
-            try:
-                found.append((number, json.loads(line)))
-            except ValueError as exc:
-                raise ValidationFailed(
-                    f"{path} line {number} is not valid JSON: {exc}", field="file", rule="json"
-                ) from None
-    return found
+    lines: list[int] = []
+    events = list(json_lines(path, lines))
+    return list(zip(lines, events, strict=True))
 
 
 @app.command("ingest")

@@ -26,7 +26,8 @@ def png(graph: LineageGraph) -> bytes:
         a, b = lay.boxes.get(source), lay.boxes.get(target)
         if a is None or b is None:
             continue
-        points = [(x * SCALE, y * SCALE) for x, y in route(a, b)]
+        path = route(a, b)
+        points = [(x * SCALE, y * SCALE) for x, y in path]
         draw.line(points, fill="#94a3b8", width=SCALE, joint="curve")
         end = points[-1]
         draw.polygon(
@@ -37,7 +38,7 @@ def png(graph: LineageGraph) -> bytes:
             ],
             fill="#64748b",
         )
-        x, y = label_at(route(a, b))
+        x, y = label_at(path)
         draw.text((x * SCALE, (y - 8) * SCALE), type_, fill="#64748b", font=tiny, anchor="mm")
     for box in lay.boxes.values():
         fill, stroke = PALETTE[box.node.kind]

@@ -205,11 +205,14 @@ def _dataset(raw: dict[str, Any]) -> Node:
     return Node(NodeKind.OL_DATASET, raw["namespace"], raw["name"], dict(raw.get("facets") or {}))
 
 
+def _job(raw: dict[str, Any]) -> Node:
+    return Node(NodeKind.OL_JOB, raw["namespace"], raw["name"], dict(raw.get("facets") or {}))
+
+
 def elements(event: dict[str, Any]) -> Elements:
     """The nodes and edges of an event already checked by :class:`EventChecker`."""
     at = event_time(event)
     if "run" in event:
-        job = event["job"]
         run = Node(
             NodeKind.OL_RUN,
             "",
@@ -217,9 +220,7 @@ def elements(event: dict[str, Any]) -> Elements:
             dict(event["run"].get("facets") or {}),
             state=event.get("eventType") or "OTHER",
         )
-        job_node = Node(
-            NodeKind.OL_JOB, job["namespace"], job["name"], dict(job.get("facets") or {})
-        )
+        job_node = _job(event["job"])
         inputs = [_dataset(d) for d in event.get("inputs") or []]
         outputs = [_dataset(d) for d in event.get("outputs") or []]
         edges = [(job_node, EdgeType.EXECUTED_AS, run)]
@@ -228,7 +229,6 @@ def elements(event: dict[str, Any]) -> Elements:
         return Elements(at, [run, job_node, *inputs, *outputs], edges)
     if "dataset" in event:
         return Elements(at, [_dataset(event["dataset"])], [])
-    job = event["job"]
-    job_node = Node(NodeKind.OL_JOB, job["namespace"], job["name"], dict(job.get("facets") or {}))
+    job_node = _job(event["job"])
     datasets = [_dataset(d) for d in (event.get("inputs") or []) + (event.get("outputs") or [])]
     return Elements(at, [job_node, *datasets], [])

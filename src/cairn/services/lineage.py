@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -21,6 +22,7 @@ from cairn.core.lineage import (
     EXTERNAL,
     MAX_DEPTH,
     MAX_NODE_LIMIT,
+    TERMINAL,
     Direction,
     EdgeType,
     ImpactedDeployment,
@@ -47,6 +49,8 @@ from cairn.store import lineage as q
 from cairn.store import lookup
 from cairn.store import tables as t
 
+EnumT = TypeVar("EnumT", bound=StrEnum)
+
 # A walk returns a row per way a node is reached at each depth: several per node in a graph
 # with many paths. Rows are capped at this many per node allowed in the answer.
 _ROWS_PER_NODE = 8
@@ -61,32 +65,25 @@ def _limit(limit: int) -> int:
     return within(limit, 1, MAX_NODE_LIMIT, what="limit", field="limit", hint=hint)
 
 
-def _types(raw: Sequence[str] | None) -> list[EdgeType] | None:
-    if not raw:
-        return None
+def _members(kind: type[EnumT], raw: Sequence[str], field: str, what: str) -> list[EnumT]:
+    """``raw`` as members of ``kind``; an unknown value is refused naming the known ones."""
     try:
-        return [EdgeType(x) for x in raw]
+        return [kind(x) for x in raw]
     except ValueError:
         raise ValidationFailed(
-            f"unknown edge type in {list(raw)!r}",
-            field="edge_type",
+            f"unknown {what} in {list(raw)!r}",
+            field=field,
             rule="enum",
-            hint="one of: " + ", ".join(EdgeType),
+            hint="one of: " + ", ".join(kind),
         ) from None
+
+
+def _types(raw: Sequence[str] | None) -> list[EdgeType] | None:
+    return _members(EdgeType, raw, "edge_type", "edge type") if raw else None
 
 
 def _kinds(raw: Sequence[str] | None) -> set[NodeKind] | None:
-    if not raw:
-        return None
-    try:
-        return {NodeKind(x) for x in raw}
-    except ValueError:
-        raise ValidationFailed(
-            f"unknown node kind in {list(raw)!r}",
-            field="node_kind",
-            rule="enum",
-            hint="one of: " + ", ".join(NodeKind),
-        ) from None
+    return set(_members(NodeKind, raw, "node_kind", "node kind")) if raw else None
 
 
 def resolve(conn: Connection, node: NodeRef) -> str:
@@ -132,9 +129,7 @@ class _Walk:
             tree = {s.node: s for s in kept}
         else:
             frontier = [
-                s.node
-                for s in tree.values()
-                if s.depth == depth and s.kind is not NodeKind.ENVIRONMENT
+                s.node for s in tree.values() if s.depth == depth and s.kind not in TERMINAL
             ]
             further = q.continuing(conn, frontier, direction, types) if frontier else set()
             if further:
@@ -223,19 +218,23 @@ class LineageService(Service):
                 for k, s in w.tree.items()
                 if s.kind in (NodeKind.MODEL_VERSION, NodeKind.DEPLOYMENT)
             }
-            path_keys = {k for key in wanted for k in path_to(w.tree, key)[0]}
-            described = q.describe(conn, {k: w.tree[k].kind for k in path_keys | {start}})
+            paths = {
+                key: path_to(w.tree, key)
+                for key, kind in wanted.items()
+                if kind is NodeKind.MODEL_VERSION
+            }
+            on_paths = {k for keys, _ in paths.values() for k in keys} | set(wanted) | {start}
+            described = q.describe(conn, {k: w.tree[k].kind for k in on_paths})
         deployments: dict[str, list[ImpactedDeployment]] = {}
         for key, kind in wanted.items():
             if kind is NodeKind.DEPLOYMENT and key in described:
                 found = _deployment(described[key].id, described[key].attributes)
                 deployments.setdefault(found.version, []).append(found)
         versions = []
-        for key, kind in wanted.items():
-            if kind is not NodeKind.MODEL_VERSION or key not in described:
+        for key, (keys, via) in paths.items():
+            if key not in described:
                 continue
             item = described[key]
-            keys, via = path_to(w.tree, key)
             versions.append(
                 ImpactedVersion(
                     id=item.id,
@@ -296,7 +295,7 @@ class LineageService(Service):
         self._change_edge(source, type_, target, add=False)
 
     def _change_edge(self, source: str, type_: str, target: str, *, add: bool) -> LineageEdge:
-        edge_type = _types([type_])[0]  # type: ignore[index]
+        edge_type = _members(EdgeType, [type_], "type", "edge type")[0]
         a, b = parse_node(source), parse_node(target)
         check_edge(a.kind, edge_type, b.kind)
         with self.store.write(self.actor) as tx:

@@ -276,44 +276,51 @@ def _run_created(conn: Connection, payload: dict[str, Any], actor: str, at: date
 _create_run = _with_links(_create(t.runs), t.run_inputs, "run_id", "inputs")
 
 
-def _identity_edges(conn: Connection, dataset_id: str, at: datetime) -> None:
-    """Join a dataset's versions to the OpenLineage dataset it says it is (``versioned_as``),
-    replacing the join to any identity it claimed before."""
-    versions = [
-        row.id
-        for row in conn.execute(
-            select(t.dataset_versions.c.id).where(t.dataset_versions.c.dataset_id == dataset_id)
-        )
-    ]
-    if versions:
-        conn.execute(
-            delete(t.lineage_edges).where(
-                t.lineage_edges.c.type == EdgeType.VERSIONED_AS,
-                t.lineage_edges.c.target_id.in_(versions),
-            )
-        )
+def _identity_node(conn: Connection, dataset_id: str, at: datetime) -> str | None:
+    """The key of the OpenLineage dataset a dataset says it is (created if new), or None."""
     external = conn.execute(
         select(t.datasets.c.external_ids).where(t.datasets.c.id == dataset_id)
     ).scalar_one()
     identity = (external or {}).get(OPENLINEAGE_ID)
-    if not identity or not versions:
-        return
-    namespace, name = split_dataset_name(identity)
-    node = graph.external_node(NodeKind.OL_DATASET, namespace, name, at)
+    if not identity:
+        return None
+    node = graph.external_node(NodeKind.OL_DATASET, *split_dataset_name(identity), at)
     _insert_missing(conn, t.lineage_nodes, [node])
+    return str(node["id"])
+
+
+def _join_versions(conn: Connection, node: str, versions: list[str]) -> None:
+    """``versioned_as`` edges from an OpenLineage dataset to dataset versions."""
     rows = [
-        graph.edge(
-            node["id"], NodeKind.OL_DATASET, EdgeType.VERSIONED_AS, v, NodeKind.DATASET_VERSION
-        )
+        graph.edge(node, NodeKind.OL_DATASET, EdgeType.VERSIONED_AS, v, NodeKind.DATASET_VERSION)
         for v in versions
     ]
     insert_rows(conn, t.lineage_edges, rows)
 
 
 def _dataset_updated(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
+    """A change of ``external_ids`` moves the join of every version to the identity now
+    claimed (or removes it)."""
     _update_dataset(conn, payload, actor, at)
-    if "external_ids" in payload.get("changes", {}):
-        _identity_edges(conn, payload["id"], at)
+    if "external_ids" not in payload.get("changes", {}):
+        return
+    versions = [
+        row.id
+        for row in conn.execute(
+            select(t.dataset_versions.c.id).where(t.dataset_versions.c.dataset_id == payload["id"])
+        )
+    ]
+    if not versions:
+        return
+    conn.execute(
+        delete(t.lineage_edges).where(
+            t.lineage_edges.c.type == EdgeType.VERSIONED_AS,
+            t.lineage_edges.c.target_id.in_(versions),
+        )
+    )
+    node = _identity_node(conn, payload["id"], at)
+    if node is not None:
+        _join_versions(conn, node, versions)
 
 
 _update_dataset = _update(t.datasets)
@@ -323,11 +330,9 @@ def _dataset_version_created(
     conn: Connection, payload: dict[str, Any], actor: str, at: datetime
 ) -> None:
     _create_dataset_version(conn, payload, actor, at)
-    identity = conn.execute(
-        select(t.datasets.c.external_ids).where(t.datasets.c.id == payload["dataset_id"])
-    ).scalar_one()
-    if (identity or {}).get(OPENLINEAGE_ID):
-        _identity_edges(conn, payload["dataset_id"], at)
+    node = _identity_node(conn, payload["dataset_id"], at)
+    if node is not None:
+        _join_versions(conn, node, [payload["id"]])
 
 
 _create_dataset_version = _versioned_child(t.dataset_versions, t.datasets, "dataset_id")
