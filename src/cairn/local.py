@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cairn.core import completeness as cp
 from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core import lineage as lg
@@ -27,6 +28,7 @@ from cairn.core.metadata import Metric
 from cairn.core.registry import Registry
 from cairn.services.access import AccessService
 from cairn.services.catalog import DatasetService, FeatureViewService
+from cairn.services.completeness import CompletenessService
 from cairn.services.governance import GovernanceService
 from cairn.services.lineage import LineageService
 from cairn.services.log import LogService
@@ -116,6 +118,7 @@ class LocalRegistry:
         self._log = LogService(self.store, actor)
         self._lineage = LineageService(self.store, actor)
         self._openlineage = OpenLineageService(self.store, actor)
+        self._completeness = CompletenessService(self.store, actor)
 
     @classmethod
     def open(
@@ -558,6 +561,9 @@ class LocalRegistry:
 
     def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
         return self._openlineage.report(events)
+
+    def lineage_report(self, scope: str | None = None) -> cp.CompletenessReport:
+        return self._completeness.report(scope)
 
     def access_service(
         self, home: Path | None = None, *, secret_key: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import Cli
+from tests.cli.conftest import DIGEST, Cli
 
 EVENTS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "openlineage" / "events"
 
@@ -29,3 +29,23 @@ def test_ingest_writes_all_or_nothing(cli: Cli, tmp_path: Path) -> None:
     impact = cli("lineage", "impact", source, "--json")
     assert impact.code == 0, impact.stderr
     assert impact.json()["versions"] == []
+
+
+def test_report_prints_gaps_and_gates_on_a_score(cli: Cli) -> None:
+    for args in (
+        ("team", "create", "fraud"),
+        ("model", "create", "fraud/churn"),
+        ("version", "register", "fraud/churn", "s3://m/churn/1", DIGEST),
+    ):
+        made = cli(*args)
+        assert made.code == 0, made.stderr
+    shown = cli("lineage", "report", "model:fraud/churn")
+    assert shown.code == 0, shown.stderr
+    assert "model:fraud/churn@1" in shown.stdout and "0%" in shown.stdout
+    assert "no training data on record" in shown.stdout
+    as_json = cli("lineage", "report", "--json")
+    assert as_json.json()["summary"]["missing"]["code"] == 1
+    gated = cli("lineage", "report", "team:fraud", "--fail-under", "0.5")
+    assert gated.code == 1 and "under 50.00%" in gated.stderr
+    wrong = cli("lineage", "report", "dataset:fraud/tx")
+    assert wrong.code == 2 and "registry, team, model or model version" in wrong.stderr

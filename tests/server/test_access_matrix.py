@@ -300,6 +300,9 @@ TABLE: dict[tuple[str, str], Sample] = {
         "any principal",
         f"{API}/lineage/changes?before=model:fraud/churn@1&after=model:fraud/churn@1",
     ),
+    ("GET", f"{API}/lineage/completeness"): Sample(
+        "any principal", f"{API}/lineage/completeness?scope=team:fraud"
+    ),
     ("POST", f"{API}/lineage/edges"): Sample(
         "fraud contributor",
         f"{API}/lineage/edges",

@@ -4,6 +4,7 @@ changes, edges by hand, and OpenLineage events from a file::
     $ cairn lineage impact dataset:risk/transactions@3
     $ cairn lineage show model:fraud/churn@4 --format svg --output churn.svg
     $ cairn lineage ingest events.jsonl
+    $ cairn lineage report team:fraud
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cairn.core.errors import ValidationFailed
 from cairn.core.lineage_bounds import DEFAULT_DEPTH, DEFAULT_NODE_LIMIT, MAX_DEPTH, MAX_NODE_LIMIT
 
 if TYPE_CHECKING:
+    from cairn.core.completeness import Check, CompletenessReport, Rollup
     from cairn.core.lineage import ImpactReport, LineageGraph
 
 app = typer.Typer(
@@ -214,6 +216,99 @@ def unlink(
     with open_registry() as registry:
         registry.remove_lineage_edge(source, edge, target)
     out.done(f"removed {source} {edge} {target}")
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _gaps(missing: dict[Check, int]) -> str:
+    return ", ".join(f"{check} {n}" for check, n in missing.items() if n) or "none"
+
+
+def _coverage(r: Rollup) -> str:
+    if not r.production:
+        return "no production versions"
+    return f"{_percent(r.coverage)} ({r.validated} of {r.production} production versions)"
+
+
+def _rollups(title: str, rollups: list[Rollup]) -> None:
+    rows = [
+        (
+            # team:fraud and model:fraud/churn read as fraud and churn under their scope
+            r.id.partition(":")[2].rpartition("/")[2],
+            r.versions,
+            r.complete,
+            _percent(r.score),
+            _gaps(r.missing),
+            f"{r.validated} of {r.production}" if r.production else "-",
+        )
+        for r in rollups
+    ]
+    columns = ["", "versions", "complete", "score", "versions missing", "prod. validated"]
+    out.table(title, columns, rows)
+
+
+def _report_table(report: CompletenessReport) -> None:
+    s = report.summary
+    out.panel(
+        f"lineage completeness of {report.scope}",
+        {
+            "versions": s.versions,
+            "complete": f"{s.complete} ({_percent(s.complete / s.versions if s.versions else 1)})",
+            "score": _percent(s.score),
+            "versions missing": _gaps(s.missing),
+            "validation coverage": _coverage(s),
+        },
+    )
+    if report.parts:
+        _rollups("by " + ("team" if report.scope == "registry" else "model"), report.parts)
+    if report.versions:
+        rows = [
+            (
+                v.id,
+                _percent(v.score),
+                v.missing,
+                "yes" if v.production else "",
+                "yes" if v.validated else "",
+            )
+            for v in report.versions
+        ]
+        out.table("versions", ["version", "score", "missing", "production", "validated"], rows)
+        gaps = {gap for v in report.versions for gap in v.gaps}
+        for gap in sorted(gaps):
+            out.console().print(f"[dim]- {gap}[/dim]")
+
+
+@app.command("report")
+def report(
+    scope: Annotated[
+        str,
+        typer.Argument(
+            help="registry, team:NAME, model:TEAM/NAME or model:TEAM/NAME@N.",
+        ),
+    ] = "registry",
+    fail_under: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-under",
+            min=0.0,
+            max=1.0,
+            help="Exit 1 if the score is below this share (0..1): a gate for CI.",
+        ),
+    ] = None,
+    as_json: o.Json = False,
+) -> None:
+    """How complete the lineage of model versions is (training data, code, environment,
+    evaluation, approval), rolled up, with validation coverage of production versions."""
+    with open_registry() as registry:
+        found = registry.lineage_report(scope)
+    out.emit(found, as_json, lambda: _report_table(found))
+    if fail_under is not None and found.summary.score < fail_under:
+        out.console(stderr=True).print(
+            f"[red]score {found.summary.score:.2%} is under {fail_under:.2%}[/red]"
+        )
+        raise typer.Exit(1)
 
 
 def _events(path: str) -> list[tuple[int, Any]]:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from cairn.core import completeness as cp
 from cairn.core import entities as e
 from cairn.core import errors
 from cairn.core import governance as g
@@ -571,6 +572,10 @@ class HttpRegistry:
 
     def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
         return self._one(lg.LineageIngest, "POST", "/lineage", json=list(events))
+
+    def lineage_report(self, scope: str | None = None) -> cp.CompletenessReport:
+        params = {"scope": scope} if scope else None
+        return self._one(cp.CompletenessReport, "GET", "/lineage/completeness", params=params)
 
     def get_schema(self, ref: str) -> e.SchemaVersion:
         name, _, version = ref.partition("/")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from cairn.core import completeness as cp
 from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core import lineage as lg
@@ -358,6 +359,11 @@ class Registry(Protocol):
     def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
         """Take OpenLineage events (run, dataset or job events) as their producers send them;
         one invalid event refuses the batch, naming its JSON path."""
+
+    def lineage_report(self, scope: str | None = None) -> cp.CompletenessReport:
+        """How much of what shaped each model version is on record (training data, code,
+        environment, evaluation, approval) and validation coverage, for the ``registry`` (the
+        default), ``team:<name>``, ``model:<team>/<name>`` or one version."""
 
     def register_schema(
         self, name: str, version: int, json_schema: dict[str, Any], **fields: Any

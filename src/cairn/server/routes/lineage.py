@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
+from cairn.core import completeness as cp
 from cairn.core import lineage as lg
 from cairn.core.access import Action
 from cairn.core.names import Kind
@@ -79,6 +80,23 @@ def lineage_impact(
 @requires(Action.READ)
 def lineage_changes(reg: Reg, before: Node, after: Node) -> lg.UpstreamChange:
     return reg.upstream_changes(before, after)
+
+
+@router.get("/lineage/completeness", response_model=cp.CompletenessReport)
+@requires(Action.READ)
+def lineage_completeness(
+    reg: Reg,
+    scope: Annotated[
+        str,
+        Query(
+            min_length=3,
+            max_length=200,
+            pattern=r"^(registry|team:[^/@]+|model:[^/@]+/[^/@]+(@[0-9]+)?)$",
+            description="registry, team:<name>, model:<team>/<name> or model:<team>/<name>@<n>",
+        ),
+    ] = "registry",
+) -> cp.CompletenessReport:
+    return reg.lineage_report(scope)
 
 
 @router.post("/lineage/edges", status_code=201, response_model=lg.LineageEdge)
