@@ -49,3 +49,24 @@ def test_report_prints_gaps_and_gates_on_a_score(cli: Cli) -> None:
     assert gated.code == 1 and "under 50.00%" in gated.stderr
     wrong = cli("lineage", "report", "dataset:fraud/tx")
     assert wrong.code == 2 and "registry, team, model or model version" in wrong.stderr
+
+
+def test_show_writes_prov_that_the_reference_implementation_reads(cli: Cli, tmp_path: Path) -> None:
+    from prov.model import ProvDocument, ProvEntity
+
+    for args in (
+        ("team", "create", "fraud"),
+        ("model", "create", "fraud/churn"),
+        ("version", "register", "fraud/churn", "s3://m/churn/1", DIGEST),
+    ):
+        assert cli(*args).code == 0
+    target = tmp_path / "churn.provn.json"
+    node = "model:fraud/churn@1"
+    written = cli("lineage", "show", node, "--format", "prov-json", "-o", str(target))
+    assert written.code == 0, written.stderr
+    document = ProvDocument.deserialize(content=target.read_text(), format="json")
+    [root] = document.get_records(ProvEntity)
+    assert str(root.identifier) == "cairn:model:fraud/churn@1"
+    as_n = cli("lineage", "show", node, "--format", "prov-n")
+    assert as_n.stdout.startswith("document")
+    assert "entity(cairn:model\\:fraud/churn@1" in as_n.stdout

@@ -300,6 +300,9 @@ TABLE: dict[tuple[str, str], Sample] = {
         "any principal",
         f"{API}/lineage/changes?before=model:fraud/churn@1&after=model:fraud/churn@1",
     ),
+    ("GET", f"{API}/lineage/prov"): Sample(
+        "any principal", f"{API}/lineage/prov?node=model:fraud/churn@1&format=provn"
+    ),
     ("GET", f"{API}/lineage/completeness"): Sample(
         "any principal", f"{API}/lineage/completeness?scope=team:fraud"
     ),

@@ -3,6 +3,7 @@ changes, edges by hand, and OpenLineage events from a file::
 
     $ cairn lineage impact dataset:risk/transactions@3
     $ cairn lineage show model:fraud/churn@4 --format svg --output churn.svg
+    $ cairn lineage show model:fraud/churn@4 --direction upstream --format prov-n
     $ cairn lineage ingest events.jsonl
     $ cairn lineage report team:fraud
 """
@@ -53,6 +54,8 @@ class Format(StrEnum):
     PNG = "png"
     DOT = "dot"
     MERMAID = "mermaid"
+    PROV_JSON = "prov-json"
+    PROV_N = "prov-n"
 
 
 def _picture(graph: LineageGraph, fmt: Format) -> bytes:
@@ -62,7 +65,15 @@ def _picture(graph: LineageGraph, fmt: Format) -> bytes:
         from cairn.cli.png import png
 
         return png(graph)
-    draw = {Format.SVG: picture.svg, Format.DOT: picture.dot, Format.MERMAID: picture.mermaid}
+    from cairn.core import prov
+
+    draw = {
+        Format.SVG: picture.svg,
+        Format.DOT: picture.dot,
+        Format.MERMAID: picture.mermaid,
+        Format.PROV_JSON: prov.prov_json,
+        Format.PROV_N: prov.prov_n,
+    }
     return draw[fmt](graph).encode()
 
 
@@ -92,13 +103,18 @@ def show(
         int, typer.Option("--limit", help="At most this many nodes.")
     ] = DEFAULT_NODE_LIMIT,
     fmt: Annotated[
-        Format, typer.Option("--format", help="table, json, or a picture: svg, png, dot, mermaid.")
+        Format,
+        typer.Option(
+            "--format",
+            help="table, json, a picture (svg, png, dot, mermaid) or W3C PROV (prov-json, prov-n).",
+        ),
     ] = Format.TABLE,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Write the picture to this file.")
     ] = None,
 ) -> None:
-    """The graph around a node, as a table, JSON or a picture (left to right, data first)."""
+    """The graph around a node, as a table, JSON, a picture (left to right, data first) or W3C
+    PROV for other tools (``--direction upstream --format prov-json``: what shaped it)."""
     if fmt is Format.PNG and output is None and sys.stdout.isatty():
         raise ValidationFailed(
             "a PNG would garble the terminal", field="--output", hint="add --output FILE.png"

@@ -190,21 +190,27 @@ def _versions_of(
 def _runs(conn: Connection, keys: list[str]) -> Iterator[tuple[str, Described]]:
     query = (
         select(
-            t.runs.c.id, t.runs.c.name, t.runs.c.status, t.runs.c.kind, t.teams.c.name.label("team")
+            t.runs.c.id,
+            t.runs.c.name,
+            t.runs.c.status,
+            t.runs.c.kind,
+            t.runs.c.started_at,
+            t.runs.c.ended_at,
+            t.teams.c.name.label("team"),
         )
         .join(t.teams, t.teams.c.id == t.runs.c.team_id)
         .where(t.runs.c.id.in_(keys))
     )
     for r in conn.execute(query):
+        attributes: dict[str, Any] = {"status": r.status, "run_kind": r.kind}
+        # Times are ISO 8601 text, as on evaluations, and absent rather than null when unknown.
+        if r.started_at is not None:
+            attributes["started_at"] = r.started_at.isoformat()
+        if r.ended_at is not None:
+            attributes["ended_at"] = r.ended_at.isoformat()
         yield (
             r.id,
-            Described(
-                f"run:{r.team}/{r.name}",
-                NodeKind.RUN,
-                r.name,
-                r.team,
-                {"status": r.status, "run_kind": r.kind},
-            ),
+            Described(f"run:{r.team}/{r.name}", NodeKind.RUN, r.name, r.team, attributes),
         )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Response
 
 from cairn.core import completeness as cp
 from cairn.core import lineage as lg
+from cairn.core import prov
 from cairn.core.access import Action
 from cairn.core.names import Kind
 from cairn.core.specs import Spec
@@ -66,6 +67,38 @@ def lineage_graph(
         node_kinds=node_kind,
         limit=limit,
     )
+
+
+PROV_N = "text/provenance-notation"
+
+
+@router.get(
+    "/lineage/prov",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "W3C PROV-JSON or PROV-N of the graph around the node",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                PROV_N: {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+@requires(Action.READ)
+def lineage_prov(
+    reg: Reg,
+    node: Node,
+    direction: Annotated[str, Query(pattern="^(upstream|downstream|both)$")] = "upstream",
+    depth: Depth = lg.DEFAULT_DEPTH,
+    format: Annotated[str, Query(pattern="^(json|provn)$")] = "json",
+    limit: NodeLimit = lg.DEFAULT_NODE_LIMIT,
+) -> Response:
+    """A node's provenance (by default what shaped it) as W3C PROV, for other tools to read."""
+    graph = reg.lineage(node, direction=direction, depth=depth, limit=limit)
+    if format == "provn":
+        return Response(prov.prov_n(graph), media_type=PROV_N)
+    return Response(prov.prov_json(graph), media_type="application/json")
 
 
 @router.get("/lineage/impact", response_model=lg.ImpactReport)
