@@ -8,7 +8,9 @@ and versions of ``--popular`` models (10 × 100 = ~1,000 versions). Then:
 
 - impact analysis of the popular dataset version: every model version downstream with its
   path, team and contact, and every deployment of them (``registry.impact``);
-- upstream provenance of random versions (``registry.lineage(direction="upstream")``).
+- upstream provenance of random versions (``registry.lineage(direction="upstream")``), and
+  one as W3C PROV-JSON;
+- lineage completeness of one model, one team (100,000 versions) and the whole registry.
 
     .venv/bin/python bench/lineage.py --target /tmp/cairn-lineage-1m
     .venv/bin/python bench/lineage.py --target postgresql://postgres@127.0.0.1:5432/lineage1m
@@ -29,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import cairn
 from cairn.core.errors import NotFound
+from cairn.core.prov import prov_json
 from cairn.core.specs import VersionSpec
 from cairn.local import LocalRegistry
 
@@ -125,6 +128,7 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=100)
     parser.add_argument("--popular", type=int, default=10, help="models fed by the popular dataset")
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--generate-only", action="store_true", help="stop before measuring")
     args = parser.parse_args()
     registry = cairn.connect(args.target, actor="user:bench")
     try:
@@ -132,6 +136,8 @@ def main() -> None:
             registry.get_dataset_version(POPULAR)
         except NotFound:
             generate(registry, args.models, args.versions, args.popular)
+        if args.generate_only:
+            return
         times, report = timed(lambda: registry.impact(POPULAR), args.repeat)
         deployed = sum(1 for d in report.deployments if d.active)
         print(
@@ -152,6 +158,14 @@ def main() -> None:
         print(summary("upstream of one version", upstream) + f": {len(graph.nodes)} nodes")
         times, _ = timed(lambda: registry.impact("ol-dataset:s3://lake/popular"), args.repeat)
         print(summary("impact of the popular dataset's OpenLineage identity", times))
+        times, _ = timed(lambda: prov_json(registry.lineage(picks[0], direction="upstream")), 20)
+        print(summary("PROV-JSON of one version's provenance", times))
+        times, one = timed(lambda: registry.lineage_report("model:team-03/model-00003"), 20)
+        print(summary("completeness of one model", times) + f": {one.summary.versions} versions")
+        times, team = timed(lambda: registry.lineage_report("team:team-03"), 3)
+        print(summary("completeness of a team", times) + f": {team.summary.versions:,} versions")
+        times, whole = timed(lambda: registry.lineage_report(), 3)
+        print(summary("completeness of the registry", times) + f": {whole.summary.versions:,}")
     finally:
         registry.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement
 
 from cairn.core.completeness import (
+    Check,
     CompletenessReport,
     Rollup,
     VersionCompleteness,
@@ -36,6 +37,29 @@ def _rollup(id: str, c: q.Counts) -> Rollup:
     )
 
 
+def _total(parts: list[q.Counts]) -> q.Counts:
+    """The counts of a scope from those of its parts: one pass over the versions, not two."""
+    return q.Counts(
+        group=(),
+        versions=sum(c.versions for c in parts),
+        complete=sum(c.complete for c in parts),
+        present={check: sum(c.present[check] for c in parts) for check in Check},
+        production=sum(c.production for c in parts),
+        validated=sum(c.validated for c in parts),
+    )
+
+
+def _counted(flags: list[q.VersionFlags]) -> q.Counts:
+    return q.Counts(
+        group=(),
+        versions=len(flags),
+        complete=sum(1 for f in flags if len(f.present) == len(Check)),
+        present={check: sum(1 for f in flags if check in f.present) for check in Check},
+        production=sum(1 for f in flags if f.production),
+        validated=sum(1 for f in flags if f.production and f.validated),
+    )
+
+
 def _version(f: q.VersionFlags) -> VersionCompleteness:
     return version_completeness(
         f"model:{f.team}/{f.model}@{f.version}",
@@ -54,9 +78,11 @@ class CompletenessService(Service):
         scope = scope or REGISTRY
         with self.store.read() as conn:
             if scope == REGISTRY:
-                parts = [_rollup(f"team:{c.group[0]}", c) for c in q.counts(conn, [], ("team",))]
+                teams = q.counts(conn, [], ("team",))
                 return CompletenessReport(
-                    scope=scope, summary=_rollup(scope, q.counts(conn, [])[0]), parts=parts
+                    scope=scope,
+                    summary=_rollup(scope, _total(teams)),
+                    parts=[_rollup(f"team:{c.group[0]}", c) for c in teams],
                 )
             ref = parse_ref(scope)
             where: list[ColumnElement[bool]]
@@ -64,11 +90,11 @@ class CompletenessService(Service):
                 team = canonical_name(ref.name, field="team")
                 where = [q.m.c.team_id == lookup.team_id(conn, team)]
                 scope = f"team:{team}"
-                by = q.counts(conn, where, ("team", "model"))
+                models = q.counts(conn, where, ("team", "model"))
                 return CompletenessReport(
                     scope=scope,
-                    summary=_rollup(scope, q.counts(conn, where)[0]),
-                    parts=[_rollup(f"model:{c.group[0]}/{c.group[1]}", c) for c in by],
+                    summary=_rollup(scope, _total(models)),
+                    parts=[_rollup(f"model:{c.group[0]}/{c.group[1]}", c) for c in models],
                 )
             if ref.kind is not Kind.MODEL:
                 raise ValidationFailed(
@@ -80,6 +106,9 @@ class CompletenessService(Service):
             key = lookup.entity_id(conn, ref)
             column = t.model_versions.c.id if ref.version else t.model_versions.c.model_id
             where = [column == key]
-            versions = [_version(f) for f in q.version_flags(conn, where)]
-            summary = _rollup(str(ref), q.counts(conn, where)[0])
-        return CompletenessReport(scope=str(ref), summary=summary, versions=versions)
+            flags = list(q.version_flags(conn, where))
+        return CompletenessReport(
+            scope=str(ref),
+            summary=_rollup(str(ref), _counted(flags)),
+            versions=[_version(f) for f in flags],
+        )

@@ -161,24 +161,24 @@ class Counts:
     validated: int
 
 
-def counts(
-    conn: Connection, where: list[ColumnElement[bool]], by: tuple[str, ...] = ()
-) -> list[Counts]:
-    """The versions in scope counted (per ``by``: ``team`` and/or ``model``)."""
+def counts(conn: Connection, where: list[ColumnElement[bool]], by: tuple[str, ...]) -> list[Counts]:
+    """The versions in scope counted per ``by`` (``team``, or ``team`` and ``model``)."""
     flags = _flags(where).subquery()
     every = and_(*[flags.c[str(c)] == 1 for c in Check])
     validated = and_(flags.c.production == 1, flags.c.validated == 1)  # coverage counts these
     group = [flags.c[name] for name in by]
-    query = select(
-        *group,
-        func.count().label("versions"),
-        func.coalesce(func.sum(_flag(every)), 0).label("complete"),
-        *[func.coalesce(func.sum(flags.c[str(c)]), 0).label(str(c)) for c in Check],
-        func.coalesce(func.sum(flags.c.production), 0).label("production"),
-        func.coalesce(func.sum(_flag(validated)), 0).label("validated"),
+    query = (
+        select(
+            *group,
+            func.count().label("versions"),
+            func.coalesce(func.sum(_flag(every)), 0).label("complete"),
+            *[func.coalesce(func.sum(flags.c[str(c)]), 0).label(str(c)) for c in Check],
+            func.coalesce(func.sum(flags.c.production), 0).label("production"),
+            func.coalesce(func.sum(_flag(validated)), 0).label("validated"),
+        )
+        .group_by(*group)
+        .order_by(*group)
     )
-    if group:
-        query = query.group_by(*group).order_by(*group)
     return [
         Counts(
             group=tuple(r[name] for name in by),
