@@ -21,6 +21,7 @@ from cairn.core import completeness as cp
 from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core import lineage as lg
+from cairn.core import reconcile as rc
 from cairn.core import specs as s
 from cairn.core import webhooks as w
 from cairn.core.errors import ValidationFailed
@@ -30,6 +31,7 @@ from cairn.services.access import AccessService
 from cairn.services.catalog import DatasetService, FeatureViewService
 from cairn.services.completeness import CompletenessService
 from cairn.services.governance import GovernanceService
+from cairn.services.identities import IdentityService
 from cairn.services.lineage import LineageService
 from cairn.services.log import LogService
 from cairn.services.models import ModelService
@@ -119,6 +121,7 @@ class LocalRegistry:
         self._lineage = LineageService(self.store, actor)
         self._openlineage = OpenLineageService(self.store, actor)
         self._completeness = CompletenessService(self.store, actor)
+        self._identities = IdentityService(self.store, actor)
 
     @classmethod
     def open(
@@ -561,6 +564,18 @@ class LocalRegistry:
 
     def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
         return self._openlineage.report(events)
+
+    def add_identity_alias(self, canonical: str, alias: str) -> lg.IdentityAlias:
+        return self._identities.add_alias(canonical, alias)
+
+    def remove_identity_alias(self, alias: str) -> None:
+        self._identities.remove_alias(alias)
+
+    def list_identity_aliases(self) -> list[lg.IdentityAlias]:
+        return self._identities.aliases()
+
+    def known_identities(self) -> rc.CairnIdentities:
+        return self._identities.known()
 
     def lineage_report(self, scope: str | None = None) -> cp.CompletenessReport:
         return self._completeness.report(scope)

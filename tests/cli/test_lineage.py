@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.cli.conftest import DIGEST, Cli
 
+RUN = "ol-run:3f5e83fa-3480-44ff-99c5-ff943904e5e8"
 EVENTS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "openlineage" / "events"
 
 
@@ -70,3 +71,38 @@ def test_show_writes_prov_that_the_reference_implementation_reads(cli: Cli, tmp_
     as_n = cli("lineage", "show", node, "--format", "prov-n")
     assert as_n.stdout.startswith("document")
     assert "entity(cairn:model\\:fraud/churn@1" in as_n.stdout
+
+
+def test_reconcile_reports_gaps_and_an_alias_closes_one(cli: Cli, tmp_path: Path) -> None:
+    for args in (
+        ("team", "create", "fraud"),
+        ("dataset", "create", "fraud/tx", "--external-id", "openlineage=s3://lake/raw/tx"),
+        ("lineage", "link", "ol-dataset:hive://metastore/raw.orders", "read_by", RUN),
+    ):
+        made = cli(*args)
+        assert made.code == 0, made.stderr
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(
+        "namespace,name,owner\n"
+        "s3://lake,raw/tx,data-eng\n"
+        "postgres://db:5432,sales.raw.orders,sales\n"
+    )
+    found = cli("lineage", "reconcile", str(catalog), "--json")
+    assert found.code == 0, found.stderr
+    report = found.json()
+    assert (report["catalog"], report["matched"]) == (2, 1)
+    assert report["unresolved"] == ["ol-dataset:hive://metastore/raw.orders"]
+    assert report["missing_in_cairn"] == ["ol-dataset:postgres://db:5432/sales.raw.orders"]
+    [suggestion] = report["suggestions"]
+    assert cli("lineage", "reconcile", str(catalog), "--check").code == 1
+    # The suggested command, run as printed, leaves nothing to reconcile.
+    command = suggestion["command"].split()
+    assert command[:3] == ["cairn", "lineage", "alias"]
+    assert cli(*command[1:]).code == 0
+    clean = cli("lineage", "reconcile", str(catalog), "--check")
+    assert clean.code == 0, clean.stdout
+    assert "ol-dataset:hive://metastore/raw.orders" in cli("lineage", "aliases").stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("namespace,name\ns3://lake,\n")
+    refused = cli("lineage", "reconcile", str(bad))
+    assert refused.code == 2 and "bad.csv" in refused.stderr

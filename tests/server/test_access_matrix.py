@@ -303,6 +303,8 @@ TABLE: dict[tuple[str, str], Sample] = {
     ("GET", f"{API}/lineage/prov"): Sample(
         "any principal", f"{API}/lineage/prov?node=model:fraud/churn@1&format=provn"
     ),
+    ("GET", f"{API}/lineage/aliases"): Sample("any principal", f"{API}/lineage/aliases"),
+    ("GET", f"{API}/lineage/identities"): Sample("any principal", f"{API}/lineage/identities"),
     ("GET", f"{API}/lineage/completeness"): Sample(
         "any principal", f"{API}/lineage/completeness?scope=team:fraud"
     ),
@@ -319,6 +321,18 @@ TABLE: dict[tuple[str, str], Sample] = {
         "fraud contributor",
         f"{API}/lineage/edges?source=dataset:fraud/customers@1&type=derived_from"
         "&target=model:fraud/churn@1",
+    ),
+    ("POST", f"{API}/lineage/aliases"): Sample(
+        "contributor of any team",
+        f"{API}/lineage/aliases",
+        {
+            "canonical": "ol-dataset:s3://lake/matrix",
+            "alias": "ol-dataset:hive://metastore/lake.matrix",
+        },
+    ),
+    ("DELETE", f"{API}/lineage/aliases"): Sample(
+        "contributor of any team",
+        f"{API}/lineage/aliases?alias=ol-dataset:hive://metastore/lake.matrix",
     ),
     ("POST", f"{API}/lineage"): Sample(
         "contributor of any team",

@@ -129,6 +129,29 @@ def build_rich_registry(reg: LocalRegistry) -> None:
     assert first.id != staged.id
     _add_access(reg)
     _add_governance(reg)
+    _add_lineage(reg)
+
+
+def _add_lineage(reg: LocalRegistry) -> None:
+    """OpenLineage runs reading one table under two names, an alias folding them, an edge by
+    hand naming the alias, and a report under the alias after it."""
+
+    def reading(run: str, namespace: str, name: str) -> dict[str, object]:
+        return {
+            "eventType": "COMPLETE",
+            "eventTime": (T0 + timedelta(days=5)).isoformat(),
+            "run": {"runId": run},
+            "job": {"namespace": "airflow", "name": "features"},
+            "inputs": [{"namespace": namespace, "name": name}],
+            "producer": "https://acme.example/pipelines",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        }
+
+    reg.report_lineage([reading("0193a1c4-0000-7000-8000-000000000001", "s3://lake", "raw/tx")])
+    reg.report_lineage([reading("0193a1c4-0000-7000-8000-000000000002", "hive://meta", "raw.tx")])
+    reg.add_identity_alias("ol-dataset:s3://lake/raw/tx", "ol-dataset:hive://meta/raw.tx")
+    reg.add_lineage_edge("ol-dataset:hive://meta/raw.tx", "trained", "model:fraud/churn@2")
+    reg.report_lineage([reading("0193a1c4-0000-7000-8000-000000000003", "hive://meta", "raw.tx")])
 
 
 def _add_governance(reg: LocalRegistry) -> None:

@@ -6,6 +6,7 @@ changes, edges by hand, and OpenLineage events from a file::
     $ cairn lineage show model:fraud/churn@4 --direction upstream --format prov-n
     $ cairn lineage ingest events.jsonl
     $ cairn lineage report team:fraud
+    $ cairn lineage reconcile catalog-export.json
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cairn.core.lineage_bounds import DEFAULT_DEPTH, DEFAULT_NODE_LIMIT, MAX_DEP
 if TYPE_CHECKING:
     from cairn.core.completeness import Check, CompletenessReport, Rollup
     from cairn.core.lineage import ImpactReport, LineageGraph
+    from cairn.core.reconcile import ReconcileReport
 
 app = typer.Typer(
     help="Where models came from and what depends on what: the lineage graph.",
@@ -324,6 +326,108 @@ def report(
         out.console(stderr=True).print(
             f"[red]score {found.summary.score:.2%} is under {fail_under:.2%}[/red]"
         )
+        raise typer.Exit(1)
+
+
+Identity = Annotated[str, typer.Argument(help="An OpenLineage dataset: ol-dataset:NAMESPACE/NAME.")]
+
+
+@app.command("alias")
+def alias(
+    canonical: Annotated[
+        str, typer.Argument(help="The name to keep, e.g. ol-dataset:s3://lake/raw/tx.")
+    ],
+    other: Annotated[
+        str, typer.Argument(help="Another name of it, e.g. ol-dataset:hive://metastore/raw.tx.")
+    ],
+    as_json: o.Json = False,
+) -> None:
+    """Record that two OpenLineage names are one dataset: what was reported under OTHER merges
+    into CANONICAL, and later reports under either name land there."""
+    with open_registry() as registry:
+        made = registry.add_identity_alias(canonical, other)
+    out.emit(made, as_json, lambda: out.done(f"{made.alias} is now {made.canonical}"))
+
+
+@app.command("unalias")
+def unalias(other: Identity) -> None:
+    """Forget an alias (what it merged stays merged; the log says when)."""
+    with open_registry() as registry:
+        registry.remove_identity_alias(other)
+    out.done(f"{other} is no longer an alias")
+
+
+@app.command("aliases")
+def aliases(as_json: o.Json = False) -> None:
+    """Every recorded alias and the canonical name it stands for."""
+    with open_registry() as registry:
+        found = registry.list_identity_aliases()
+    rows = [(a.alias, a.canonical, a.created_by, a.created_at) for a in found]
+    out.emit(found, as_json, lambda: out.table("aliases", ["alias", "canonical", "by", "at"], rows))
+
+
+def _reconcile_table(report: ReconcileReport) -> None:
+    out.panel(
+        "reconciled with the catalog",
+        {
+            "catalog entries": report.catalog,
+            "known to Cairn": report.known,
+            "matched": report.matched,
+        },
+    )
+    lists = (
+        ("claimed by a registered dataset, missing in the catalog", report.missing_in_catalog),
+        ("referenced by lineage only, unknown to the catalog", report.unresolved),
+        ("in the catalog, unknown to Cairn", report.missing_in_cairn),
+        ("registered datasets naming no identity", report.unidentified),
+    )
+    for title, items in lists:
+        out.table(title, ["identity"], [(item,) for item in items])
+    out.table(
+        "duplicate identities",
+        ["side", "key", "identities"],
+        [(d.side, d.key, d.identities) for d in report.duplicates],
+    )
+    if not report.suggestions:
+        out.console().print("[dim]suggested mappings: none[/dim]")
+        return
+    # One per paragraph with its command on a line of its own, ready to paste.
+    console = out.console()
+    console.print("[bold]suggested mappings[/bold]")
+    for x in report.suggestions:
+        console.print(f"{x.identity} is probably {x.suggested} ({x.reason})")
+        console.print(f"    $ {x.command}", soft_wrap=True, markup=False)
+
+
+@app.command("reconcile")
+def reconcile(
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="The catalog's datasets: an OpenLineage (Marquez) dataset listing or a JSON, "
+            "JSON Lines or CSV export with namespace and name."
+        ),
+    ],
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 unless everything matches: a gate for CI.")
+    ] = False,
+    as_json: o.Json = False,
+) -> None:
+    """Compare the datasets Cairn knows with an external catalog's list: what is missing on
+    either side, unresolved references, duplicate identities and suggested mappings."""
+    from cairn.core.reconcile import parse_catalog
+    from cairn.core.reconcile import reconcile as compare
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"cannot read {path}: {exc}", field="file") from None
+    catalog = parse_catalog(text, Path(path).name)
+    with open_registry() as registry:
+        known = registry.known_identities()
+    found = compare(known.known, known.unidentified, catalog)
+    out.emit(found, as_json, lambda: _reconcile_table(found))
+    if check and not found.clean:
         raise typer.Exit(1)
 
 

@@ -23,6 +23,7 @@ from cairn.core import entities as e
 from cairn.core import errors
 from cairn.core import governance as g
 from cairn.core import lineage as lg
+from cairn.core import reconcile as rc
 from cairn.core import specs as s
 from cairn.core import webhooks as w
 from cairn.core.metadata import Metric
@@ -572,6 +573,19 @@ class HttpRegistry:
 
     def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
         return self._one(lg.LineageIngest, "POST", "/lineage", json=list(events))
+
+    def add_identity_alias(self, canonical: str, alias: str) -> lg.IdentityAlias:
+        body = {"canonical": canonical, "alias": alias}
+        return self._one(lg.IdentityAlias, "POST", "/lineage/aliases", json=body)
+
+    def remove_identity_alias(self, alias: str) -> None:
+        self._call("DELETE", "/lineage/aliases", params={"alias": alias})
+
+    def list_identity_aliases(self) -> list[lg.IdentityAlias]:
+        return self._many(lg.IdentityAlias, "/lineage/aliases")
+
+    def known_identities(self) -> rc.CairnIdentities:
+        return self._one(rc.CairnIdentities, "GET", "/lineage/identities")
 
     def lineage_report(self, scope: str | None = None) -> cp.CompletenessReport:
         params = {"scope": scope} if scope else None

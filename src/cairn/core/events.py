@@ -72,6 +72,10 @@ class EventType(StrEnum):
     LINEAGE_REPORTED = "lineage.reported"
     LINEAGE_EDGE_ADDED = "lineage.edge_added"
     LINEAGE_EDGE_REMOVED = "lineage.edge_removed"
+    # Another name of an outside dataset identity: the alias's node, if any, merges into the
+    # canonical one; later reports under either name land on it.
+    LINEAGE_ALIAS_ADDED = "lineage.alias_added"
+    LINEAGE_ALIAS_REMOVED = "lineage.alias_removed"
 
 
 #: Events that change who may do what: a write emitting one changes the access stamp

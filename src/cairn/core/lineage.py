@@ -426,3 +426,13 @@ class LineageIngest(Frozen):
 
     events: int
     subjects: list[str]
+
+
+class IdentityAlias(Frozen):
+    """Another name of an outside dataset (``ol-dataset:hive://metastore/b.x`` for
+    ``ol-dataset:s3://b/x``): reports under either name are about one node, the canonical."""
+
+    alias: str
+    canonical: str
+    created_by: str
+    created_at: datetime

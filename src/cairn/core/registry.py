@@ -18,6 +18,7 @@ from cairn.core import completeness as cp
 from cairn.core import entities as e
 from cairn.core import governance as g
 from cairn.core import lineage as lg
+from cairn.core import reconcile as rc
 from cairn.core import specs as s
 from cairn.core import webhooks as w
 from cairn.core.metadata import Metric
@@ -359,6 +360,22 @@ class Registry(Protocol):
     def report_lineage(self, events: Sequence[dict[str, Any]]) -> lg.LineageIngest:
         """Take OpenLineage events (run, dataset or job events) as their producers send them;
         one invalid event refuses the batch, naming its JSON path."""
+
+    def add_identity_alias(self, canonical: str, alias: str) -> lg.IdentityAlias:
+        """Record that the OpenLineage dataset ``alias`` is ``canonical`` by another name
+        (``ol-dataset:hive://metastore/b.x`` for ``ol-dataset:s3://b/x``): what was reported
+        under the alias merges into the canonical node, and later reports land there."""
+
+    def remove_identity_alias(self, alias: str) -> None:
+        """Forget an alias; what it already merged stays merged."""
+
+    def list_identity_aliases(self) -> list[lg.IdentityAlias]:
+        """Every recorded alias with its canonical name."""
+
+    def known_identities(self) -> rc.CairnIdentities:
+        """Every OpenLineage dataset identity Cairn knows (reported, linked or claimed by a
+        registered dataset) with its aliases, and the registered datasets that claim none:
+        Cairn's side of :func:`cairn.core.reconcile.reconcile`."""
 
     def lineage_report(self, scope: str | None = None) -> cp.CompletenessReport:
         """How much of what shaped each model version is on record (training data, code,

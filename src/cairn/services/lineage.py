@@ -93,7 +93,8 @@ def resolve(conn: Connection, node: NodeRef) -> str:
             return lookup.environment_id(conn, node.ref.name)
         return lookup.entity_id(conn, node.ref)
     if node.kind in EXTERNAL:
-        key = external_key(node.kind, node.namespace, node.name)
+        # An alias resolves to its canonical node: both names find the same dataset.
+        key = q.canonical(conn, external_key(node.kind, node.namespace, node.name))
         table = t.lineage_nodes
     else:
         key = str(node.key)
@@ -299,10 +300,13 @@ class LineageService(Service):
         a, b = parse_node(source), parse_node(target)
         check_edge(a.kind, edge_type, b.kind)
         with self.store.write(self.actor) as tx:
-            keys = []
+            keys, created = [], []
             for end in (a, b):
                 if add and end.kind in EXTERNAL:
-                    keys.append(external_key(end.kind, end.namespace, end.name))
+                    named = external_key(end.kind, end.namespace, end.name)
+                    keys.append(q.canonical(tx.conn, named))
+                    if keys[-1] == named:  # an alias's canonical node exists already
+                        created.append(end)
                 else:
                     keys.append(resolve(tx.conn, end))
             exists = q.edge_exists(tx.conn, keys[0], edge_type, keys[1])
@@ -322,8 +326,7 @@ class LineageService(Service):
             if add:
                 payload["external"] = [
                     {"kind": str(end.kind), "namespace": end.namespace, "name": end.name}
-                    for end in (a, b)
-                    if end.kind in EXTERNAL
+                    for end in created
                 ]
             kind = EventType.LINEAGE_EDGE_ADDED if add else EventType.LINEAGE_EDGE_REMOVED
             tx.emit(EventDraft(kind, str(b), payload))

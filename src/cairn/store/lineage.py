@@ -111,6 +111,13 @@ def edge_exists(conn: Connection, source: str, type_: EdgeType, target: str) -> 
     return conn.execute(query).first() is not None
 
 
+def canonical(conn: Connection, key: str) -> str:
+    """The key ``key`` stands for: its canonical node's if it is a recorded alias, else itself."""
+    a = t.lineage_aliases.c
+    found = conn.execute(select(a.canonical_id).where(a.id == key)).scalar()
+    return str(found) if found is not None else key
+
+
 def _chunks(items: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]

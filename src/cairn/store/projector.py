@@ -27,6 +27,7 @@ from cairn.core.openlineage import elements
 from cairn.store import edges as graph
 from cairn.store import tables as t
 from cairn.store.driver import Writes, execute_many, insert_rows, inserting
+from cairn.store.lineage import canonical as canonical_key
 from cairn.store.types import UTCDateTime
 
 Handler = Callable[[Connection, dict[str, Any], str, datetime], None]
@@ -285,8 +286,10 @@ def _identity_node(conn: Connection, dataset_id: str, at: datetime) -> str | Non
     if not identity:
         return None
     node = graph.external_node(NodeKind.OL_DATASET, *split_dataset_name(identity), at)
-    _insert_missing(conn, t.lineage_nodes, [node])
-    return str(node["id"])
+    key = canonical_key(conn, str(node["id"]))
+    if key == node["id"]:  # a name recorded as an alias has its canonical node already
+        _insert_missing(conn, t.lineage_nodes, [node])
+    return key
 
 
 def _join_versions(conn: Connection, node: str, versions: list[str]) -> None:
@@ -343,8 +346,14 @@ def _lineage_reported(conn: Connection, payload: dict[str, Any], actor: str, at:
     add its edges."""
     found = elements(payload["event"])
     nodes = t.lineage_nodes
+    keys = {
+        (node.kind, node.namespace, node.name): _reported_key(
+            conn, node.kind, node.namespace, node.name
+        )
+        for node in found.nodes
+    }
     for node in found.nodes:
-        key = external_key(node.kind, node.namespace, node.name)
+        key = keys[node.kind, node.namespace, node.name]
         row = conn.execute(select(nodes).where(nodes.c.id == key)).first()
         if row is None:
             insert_rows(
@@ -378,15 +387,75 @@ def _lineage_reported(conn: Connection, payload: dict[str, Any], actor: str, at:
         )
     rows = [
         graph.edge(
-            external_key(a.kind, a.namespace, a.name),
+            keys[a.kind, a.namespace, a.name],
             a.kind,
             type_,
-            external_key(b.kind, b.namespace, b.name),
+            keys[b.kind, b.namespace, b.name],
             b.kind,
         )
         for a, type_, b in found.edges
     ]
     _insert_missing(conn, t.lineage_edges, rows)
+
+
+def _reported_key(conn: Connection, kind: NodeKind, namespace: str, name: str) -> str:
+    key = external_key(kind, namespace, name)
+    return canonical_key(conn, key) if kind is NodeKind.OL_DATASET else key
+
+
+def _identity_alias_added(
+    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
+) -> None:
+    """Record the alias and fold the alias's node, if it has one, into the canonical node."""
+    canonical = payload["canonical"]
+    kind = NodeKind(payload["kind"])
+    node = graph.external_node(kind, canonical["namespace"], canonical["name"], at)
+    _insert_missing(conn, t.lineage_nodes, [node])
+    _merge_node(conn, payload["id"], payload["canonical_id"])
+    row = {
+        "id": payload["id"],
+        "kind": payload["kind"],
+        "namespace": payload["namespace"],
+        "name": payload["name"],
+        "canonical_id": payload["canonical_id"],
+        "created_by": actor,
+        "created_at": at,
+    }
+    insert_rows(conn, t.lineage_aliases, [row])
+
+
+def _merge_node(conn: Connection, old: str, new: str) -> None:
+    """Move ``old``'s edges (an edge between the two would become a loop: it goes) and facets
+    onto ``new``, then drop ``old``."""
+    n, e = t.lineage_nodes, t.lineage_edges
+    gone = conn.execute(select(n).where(n.c.id == old)).first()
+    if gone is None:
+        return
+    moved: list[dict[str, Any]] = []
+    for end in ("source_id", "target_id"):
+        for r in conn.execute(select(e).where(e.c[end] == old)):
+            edge = {**r._asdict(), end: new}
+            if edge["source_id"] != edge["target_id"]:
+                moved.append(edge)
+        conn.execute(delete(e).where(e.c[end] == old))
+    _insert_missing(conn, e, moved)
+    kept = conn.execute(select(n).where(n.c.id == new)).one()
+    conn.execute(
+        update(n)
+        .where(n.c.id == new)
+        .values(
+            facets={**gone.facets, **kept.facets},
+            first_seen=min(gone.first_seen, kept.first_seen),
+            last_seen=max(gone.last_seen, kept.last_seen),
+        )
+    )
+    conn.execute(delete(n).where(n.c.id == old))
+
+
+def _identity_alias_removed(
+    conn: Connection, payload: dict[str, Any], actor: str, at: datetime
+) -> None:
+    conn.execute(delete(t.lineage_aliases).where(t.lineage_aliases.c.id == payload["id"]))
 
 
 def _edge_added(conn: Connection, payload: dict[str, Any], actor: str, at: datetime) -> None:
@@ -595,6 +664,8 @@ HANDLERS: dict[str, Handler] = {
     EventType.LINEAGE_REPORTED: _lineage_reported,
     EventType.LINEAGE_EDGE_ADDED: _edge_added,
     EventType.LINEAGE_EDGE_REMOVED: _edge_removed,
+    EventType.LINEAGE_ALIAS_ADDED: _identity_alias_added,
+    EventType.LINEAGE_ALIAS_REMOVED: _identity_alias_removed,
 }
 
 

@@ -538,6 +538,20 @@ lineage_edges = Table(
     sqlite_with_rowid=False,
 )
 
+# Other names of an outside identity (``b.x`` for ``s3://b/x``): keyed by the alias's own
+# derived key, so resolving any name someone reports is one primary-key lookup.
+lineage_aliases = Table(
+    "lineage_aliases",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("namespace", String(1000), nullable=False),
+    Column("name", String(1000), nullable=False),
+    Column("canonical_id", Uuid, nullable=False, index=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 READ_TABLES: tuple[Table, ...] = (
     teams,
     environments,
@@ -564,4 +578,5 @@ READ_TABLES: tuple[Table, ...] = (
     model_aliases,
     lineage_nodes,
     lineage_edges,
+    lineage_aliases,
 )

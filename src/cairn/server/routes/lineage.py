@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query, Response
 from cairn.core import completeness as cp
 from cairn.core import lineage as lg
 from cairn.core import prov
+from cairn.core import reconcile as rc
 from cairn.core.access import Action
 from cairn.core.names import Kind
 from cairn.core.specs import Spec
@@ -130,6 +131,41 @@ def lineage_completeness(
     ] = "registry",
 ) -> cp.CompletenessReport:
     return reg.lineage_report(scope)
+
+
+Identity = Annotated[str, Body(min_length=3, max_length=2100)]
+
+
+class AliasSpec(Spec):
+    canonical: Identity
+    alias: Identity
+
+
+@router.get("/lineage/aliases", response_model=list[lg.IdentityAlias])
+@requires(Action.READ)
+def list_identity_aliases(reg: Reg) -> list[lg.IdentityAlias]:
+    return reg.list_identity_aliases()
+
+
+# OpenLineage datasets belong to no team: whoever may report events naming them may say that
+# two names are one dataset.
+@router.post("/lineage/aliases", status_code=201, response_model=lg.IdentityAlias)
+@requires(Action.REPORT_LINEAGE)
+def add_identity_alias(spec: AliasSpec, reg: Reg) -> lg.IdentityAlias:
+    return reg.add_identity_alias(spec.canonical, spec.alias)
+
+
+@router.delete("/lineage/aliases", status_code=204, response_class=Response)
+@requires(Action.REPORT_LINEAGE)
+def remove_identity_alias(reg: Reg, alias: Node) -> Response:
+    reg.remove_identity_alias(alias)
+    return Response(status_code=204)
+
+
+@router.get("/lineage/identities", response_model=rc.CairnIdentities)
+@requires(Action.READ)
+def known_identities(reg: Reg) -> rc.CairnIdentities:
+    return reg.known_identities()
 
 
 @router.post("/lineage/edges", status_code=201, response_model=lg.LineageEdge)
