@@ -168,3 +168,14 @@ def test_an_empty_registry_is_complete_by_default(open_registry: Open) -> None:
 def test_scopes_that_name_nothing_are_refused(registry: Any, scope: str, error: type) -> None:
     with pytest.raises(error):
         registry.lineage_report(scope)
+
+
+def test_a_registry_counts_what_its_models_count(registry: Any) -> None:
+    """Teams and the registry are counted by joining each check's versions once; models and
+    versions by looking each version up. Both ways must agree."""
+    whole = registry.lineage_report().summary
+    models = [registry.lineage_report(m) for m in ("model:fraud/churn", "model:risk/score")]
+    for field in ("versions", "complete", "production", "validated"):
+        assert getattr(whole, field) == sum(getattr(r.summary, field) for r in models)
+    for check in Check:
+        assert whole.missing[check] == sum(r.summary.missing[check] for r in models)

@@ -290,3 +290,11 @@ def test_a_dataset_names_its_openlineage_identity_and_the_graph_joins_them(regis
     assert "dataset:fraud/holdout@1" in ids(evaluated)
     with pytest.raises(ValidationFailed):
         registry.update_dataset("fraud/holdout", external_ids={"openlineage": "no-name"})
+
+
+def test_a_deprecated_version_says_so_in_the_graph(registry: Any) -> None:
+    registry.deprecate("model:fraud/churn@2", reason="trained on a leaky split")
+    graph = registry.lineage("dataset:fraud/tx@2", direction="downstream")
+    attributes = {n.id: n.attributes for n in graph.nodes}
+    assert attributes["model:fraud/churn@2"].get("deprecated") is True
+    assert "deprecated" not in registry.lineage("model:fraud/churn@1").nodes[0].attributes
