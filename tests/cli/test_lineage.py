@@ -27,6 +27,16 @@ def test_ingest_writes_all_or_nothing(cli: Cli, tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps(simple) + "\n")
     assert cli("lineage", "ingest", str(good)).code == 0
+    # The same input under a three-part name: kept, and said to look like the first.
+    twin = json.loads(json.dumps(simple))
+    twin["inputs"][0]["name"] = "db.instance.schema.input-1"
+    twin["run"]["runId"] = "3f5e83fa-3480-44ff-99c5-ff943904e5e8"
+    second = tmp_path / "twin.jsonl"
+    second.write_text(json.dumps(twin) + "\n")
+    warned = cli("lineage", "ingest", str(second))
+    assert warned.code == 0, warned.stderr
+    assert "looks like " + source in warned.stderr
+    assert f"cairn lineage alias {source} " in warned.stderr
     impact = cli("lineage", "impact", source, "--json")
     assert impact.code == 0, impact.stderr
     assert impact.json()["versions"] == []

@@ -120,3 +120,23 @@ def test_registered_datasets_without_an_identity_are_listed(registry: Any) -> No
         ("dataset:fraud/labels", "s3://lake/labels")
     ]
     assert all(k.referenced for k in side.known)
+
+
+def test_a_new_name_that_looks_like_a_known_dataset_is_reported_not_merged(
+    open_registry: Open,
+) -> None:
+    reg = open_registry("user:admin")
+    first = reg.report_lineage([run_reading("s3://lake", "raw/tx", "clean_tx")])
+    assert first.possible_twins == []  # nothing known before it
+    twin = reg.report_lineage([run_reading("hive://metastore", "raw.tx", "score_tx")])
+    assert [(t.identity, t.existing) for t in twin.possible_twins] == [(ALIAS, [CANONICAL])]
+    assert set(known(reg)) == {CANONICAL, ALIAS}  # kept apart until someone says otherwise
+    again = reg.report_lineage([run_reading("hive://metastore", "raw.tx", "score_tx")])
+    assert again.possible_twins == []  # said once, when the name was new
+    other = reg.report_lineage([run_reading("postgres://db:5432", "crm.customers", "crm")])
+    assert other.possible_twins == []  # different last parts: not a twin
+    reg.add_identity_alias(CANONICAL, ALIAS)
+    third = reg.report_lineage([run_reading("gs://lake", "raw/tx", "mirror_tx")])
+    assert [(t.identity, t.existing) for t in third.possible_twins] == [
+        ("ol-dataset:gs://lake/raw/tx", [CANONICAL])
+    ]

@@ -67,3 +67,48 @@ def test_fresh_sqlite_file_starts_unmigrated(sqlite_url: str) -> None:
         assert upgrade(engine) == SCHEMA_HEAD
     finally:
         engine.dispose()
+
+
+def test_0010_back_fills_the_match_key_of_openlineage_datasets(sqlite_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from cairn.core.lineage import NodeKind, external_key
+
+    engine = make_engine(sqlite_url)
+    key = external_key(NodeKind.OL_DATASET, "postgres://db:5432", "sales.public.orders")
+    job = external_key(NodeKind.OL_JOB, "airflow", "orders")
+    try:
+        assert upgrade(engine, "0009") == "0009"
+        with engine.begin() as conn:
+            insert = text(
+                "INSERT INTO lineage_nodes (id, kind, namespace, name, facets, first_seen,"
+                " last_seen) VALUES (:id, :kind, :namespace, :name, '{}', :at, :at)"
+            )
+            at = datetime(2026, 11, 1, tzinfo=UTC)
+            conn.execute(
+                insert,
+                [
+                    {
+                        "id": key,
+                        "kind": "ol-dataset",
+                        "namespace": "postgres://db:5432",
+                        "name": "sales.public.orders",
+                        "at": at,
+                    },
+                    {
+                        "id": job,
+                        "kind": "ol-job",
+                        "namespace": "airflow",
+                        "name": "orders",
+                        "at": at,
+                    },
+                ],
+            )
+        assert upgrade(engine) == SCHEMA_HEAD
+        with engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT id, match_key FROM lineage_nodes")).all())
+        assert found == {key: "public/orders", job: None}
+    finally:
+        engine.dispose()

@@ -27,7 +27,7 @@ from cairn.core.lineage_bounds import DEFAULT_DEPTH, DEFAULT_NODE_LIMIT, MAX_DEP
 
 if TYPE_CHECKING:
     from cairn.core.completeness import Check, CompletenessReport, Rollup
-    from cairn.core.lineage import ImpactReport, LineageGraph
+    from cairn.core.lineage import ImpactReport, LineageGraph, PossibleTwin
     from cairn.core.reconcile import ReconcileReport
 
 app = typer.Typer(
@@ -476,6 +476,7 @@ def ingest(
     from rich.progress import Progress
 
     subjects: list[str] = []
+    twins: list[PossibleTwin] = []
     with (
         open_registry() as registry,
         Progress(transient=True, disable=len(events) <= MAX_BATCH) as bar,
@@ -483,10 +484,26 @@ def ingest(
         task = bar.add_task("ingesting", total=len(events))
         for i in range(0, len(events), MAX_BATCH):
             batch = [event for _, event in events[i : i + MAX_BATCH]]
-            subjects += registry.report_lineage(batch).subjects
+            taken = registry.report_lineage(batch)
+            subjects += taken.subjects
+            twins += taken.possible_twins
             bar.advance(task, len(batch))
+    warn = out.console(stderr=True)
+    for twin in twins:
+        # New names are kept as they came; only people may say two names are one dataset.
+        warn.print(
+            f"[yellow]{twin.identity} is new and looks like {', '.join(twin.existing)}[/yellow]; "
+            "if it is the same dataset:",
+            soft_wrap=True,
+        )
+        warn.print(f"    $ cairn lineage alias {twin.existing[0]} {twin.identity}", markup=False)
     if as_json:
-        sys.stdout.write(json.dumps({"events": len(events), "subjects": subjects}, indent=2) + "\n")
+        result = {
+            "events": len(events),
+            "subjects": subjects,
+            "possible_twins": [t.model_dump() for t in twins],
+        }
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
     else:
         out.done(
             f"{len(events)} OpenLineage events from {path} ({len(set(subjects))} runs or datasets)"

@@ -421,11 +421,21 @@ def path_to(tree: dict[str, Step], node: str) -> tuple[list[str], list[EdgeType]
     return keys, types
 
 
+class PossibleTwin(Frozen):
+    """A dataset name seen for the first time that looks like one Cairn knows already (the
+    same last name parts): perhaps one dataset under two names. An alias would join them."""
+
+    identity: str
+    existing: list[str]
+
+
 class LineageIngest(Frozen):
-    """What a batch of OpenLineage events added: how many, and the nodes they were about."""
+    """What a batch of OpenLineage events added: how many, the nodes they were about, and new
+    dataset names that may be twins of known ones (said, never merged silently)."""
 
     events: int
     subjects: list[str]
+    possible_twins: list[PossibleTwin] = Field(default_factory=list)
 
 
 class IdentityAlias(Frozen):

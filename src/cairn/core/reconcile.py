@@ -385,6 +385,11 @@ def match_key(identity: Identity) -> tuple[str, ...]:
     return _key(identity.namespace, identity.name)
 
 
+def match_text(namespace: str, name: str) -> str:
+    """:func:`match_key` as one string (parts never hold ``/``), for an indexed column."""
+    return "/".join(_key(namespace, name))
+
+
 def _key(namespace: str, name: str) -> tuple[str, ...]:
     store = _store_prefix(namespace)
     if store is None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from cairn.core.lineage import EdgeType, NodeKind, external_key
+from cairn.core.reconcile import match_text
 
 Row = dict[str, Any]
 
@@ -37,6 +38,7 @@ def external_node(kind: NodeKind, namespace: str, name: str, at: datetime) -> Ro
         "namespace": namespace,
         "name": name,
         "state": None,
+        "match_key": match_text(namespace, name) if kind is NodeKind.OL_DATASET else None,
         "facets": {},
         "first_seen": at,
         "last_seen": at,

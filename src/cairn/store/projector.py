@@ -361,14 +361,9 @@ def _lineage_reported(conn: Connection, payload: dict[str, Any], actor: str, at:
                 nodes,
                 [
                     {
-                        "id": key,
-                        "kind": str(node.kind),
-                        "namespace": node.namespace,
-                        "name": node.name,
+                        **graph.external_node(node.kind, node.namespace, node.name, found.at),
                         "state": node.state,
                         "facets": node.facets,
-                        "first_seen": found.at,
-                        "last_seen": found.at,
                     }
                 ],
             )

@@ -518,6 +518,9 @@ lineage_nodes = Table(
     Column("namespace", String(1000), nullable=False),
     Column("name", String(1000), nullable=False),
     Column("state", String(20)),  # an OpenLineage run's last event type
+    # OpenLineage datasets only: cairn.core.reconcile.match_text, so a new name that is likely
+    # an old dataset's twin is found by an index, not a scan.
+    Column("match_key", String(2000), index=True),
     Column("facets", JsonDoc, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),

@@ -1,5 +1,6 @@
 """Lineage aliases: other names of an outside dataset identity, each resolved to a canonical
-node. A new registry has none, so there is nothing to back-fill.
+node (none yet, so nothing to back-fill); and the match key of every OpenLineage dataset node,
+back-filled here, by which a likely twin of a newly reported name is found.
 
 Revision ID: 0010
 Revises: 0009
@@ -18,7 +19,41 @@ branch_labels = None
 depends_on = None
 
 
+_BATCH = 5000
+
+
+def _backfill_match_keys() -> None:
+    from cairn.core.reconcile import match_text
+
+    nodes = sa.table(
+        "lineage_nodes",
+        sa.column("id", sa.String),
+        sa.column("kind", sa.String),
+        sa.column("namespace", sa.String),
+        sa.column("name", sa.String),
+        sa.column("match_key", sa.String),
+    )
+    conn = op.get_bind()
+    rows = conn.execute(
+        sa.select(nodes.c.id, nodes.c.namespace, nodes.c.name).where(nodes.c.kind == "ol-dataset")
+    ).all()
+    update = (
+        sa.update(nodes)
+        .where(nodes.c.id == sa.bindparam("key"))
+        .values(match_key=sa.bindparam("match"))
+    )
+    for start in range(0, len(rows), _BATCH):
+        batch = rows[start : start + _BATCH]
+        conn.execute(
+            update, [{"key": r.id, "match": match_text(r.namespace, r.name)} for r in batch]
+        )
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("lineage_nodes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("match_key", sa.String(length=2000), nullable=True))
+        batch_op.create_index(batch_op.f("ix_lineage_nodes_match_key"), ["match_key"])
+    _backfill_match_keys()
     op.create_table(
         "lineage_aliases",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -37,6 +72,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lineage_nodes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lineage_nodes_match_key"))
+        batch_op.drop_column("match_key")
     with op.batch_alter_table("lineage_aliases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lineage_aliases_canonical_id"))
     op.drop_table("lineage_aliases")
