@@ -102,10 +102,14 @@ def edges_among(conn: Connection, keys: Sequence[str]) -> list[tuple[str, EdgeTy
     out: list[tuple[str, EdgeType, str]] = []
     for chunk in _chunks(list(keys)):
         query = select(e.source_id, e.type, e.target_id).where(e.source_id.in_(chunk))
+        if len(inside) <= _CHUNK:
+            # A dataset trains a thousand versions: its edges out of a small neighbourhood
+            # are left in the database, not fetched to be dropped.
+            query = query.where(e.target_id.in_(inside))
         out.extend(
-            (r.source_id, EdgeType(r.type), r.target_id)
-            for r in conn.execute(query)
-            if r.target_id in inside
+            (source, _TYPES[type_], target)
+            for source, type_, target in conn.execute(query).all()
+            if target in inside
         )
     return sorted(out)
 
