@@ -7,7 +7,8 @@ import json
 import pytest
 from pydantic import TypeAdapter
 
-from cairn.core import reconcile as reconcile_module
+from cairn.core import catalog_export
+from cairn.core.catalog_export import parse_catalog
 from cairn.core.errors import ValidationFailed
 from cairn.core.reconcile import (
     MAX_CANDIDATES,
@@ -18,7 +19,6 @@ from cairn.core.reconcile import (
     Suggestion,
     UnidentifiedDataset,
     match_key,
-    parse_catalog,
     reconcile,
 )
 
@@ -218,7 +218,7 @@ def test_bad_files_are_refused_with_where(text: str, filename: str, message: str
 
 
 def test_too_many_entries_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reconcile_module, "MAX_CATALOG_ENTRIES", 3)
+    monkeypatch.setattr(catalog_export, "MAX_CATALOG_ENTRIES", 3)
     ok = "\n".join(["identity"] + [f"s3://a/{i}" for i in range(3)])
     assert len(parse_catalog(ok, "c.csv")) == 3
     with pytest.raises(ValidationFailed, match="more than 3 entries"):

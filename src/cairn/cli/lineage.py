@@ -415,7 +415,7 @@ def reconcile(
 ) -> None:
     """Compare the datasets Cairn knows with an external catalog's list: what is missing on
     either side, unresolved references, duplicate identities and suggested mappings."""
-    from cairn.core.reconcile import parse_catalog
+    from cairn.core.catalog_export import parse_catalog
     from cairn.core.reconcile import reconcile as compare
 
     try:
