@@ -137,8 +137,10 @@ class IdentityService(Service):
                     )
                 )
             }
-            alias_rows = conn.execute(select(a.c.canonical_id, a.c.namespace, a.c.name)).all()
-            canonical = {external_key(_OL, r.namespace, r.name): r.canonical_id for r in alias_rows}
+            alias_rows = conn.execute(
+                select(a.c.id, a.c.canonical_id, a.c.namespace, a.c.name)
+            ).all()
+            canonical = {r.id: r.canonical_id for r in alias_rows}
             claims: dict[str, list[str]] = {}
             unidentified: list[UnidentifiedDataset] = []
             query = select(d.c.name, d.c.uri, d.c.external_ids, t.teams.c.name.label("team")).join(

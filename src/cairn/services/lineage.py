@@ -305,7 +305,7 @@ class LineageService(Service):
                 if add and end.kind in EXTERNAL:
                     named = external_key(end.kind, end.namespace, end.name)
                     keys.append(q.canonical(tx.conn, named))
-                    if keys[-1] == named:  # an alias's canonical node exists already
+                    if keys[-1] == named:  # not an alias (whose canonical node exists): maybe new
                         created.append(end)
                 else:
                     keys.append(resolve(tx.conn, end))
