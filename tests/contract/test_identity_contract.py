@@ -140,3 +140,13 @@ def test_a_new_name_that_looks_like_a_known_dataset_is_reported_not_merged(
     assert [(t.identity, t.existing) for t in third.possible_twins] == [
         ("ol-dataset:gs://lake/raw/tx", [CANONICAL])
     ]
+
+
+def test_edges_between_the_two_names_do_not_survive_as_loops(registry: Any) -> None:
+    registry.add_lineage_edge(ALIAS, "derived_from", CANONICAL)
+    registry.add_lineage_edge(CANONICAL, "derived_from", ALIAS)
+    registry.add_identity_alias(CANONICAL, ALIAS)
+    graph = registry.lineage(CANONICAL, depth=2)
+    assert all(e.source != e.target for e in graph.edges)
+    assert {n.id for n in graph.nodes if n.kind == "ol-dataset"} == {CANONICAL}
+    assert all(e.source in {n.id for n in graph.nodes} for e in graph.edges)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, select, update
+from sqlalchemy import Connection, Date, Table, Update, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cairn.core.events import EventType, format_time, parse_time
@@ -426,13 +426,16 @@ def _merge_node(conn: Connection, old: str, new: str) -> None:
     gone = conn.execute(select(n).where(n.c.id == old)).first()
     if gone is None:
         return
+    touching = or_(e.c.source_id == old, e.c.target_id == old)
     moved: list[dict[str, Any]] = []
-    for end in ("source_id", "target_id"):
-        for r in conn.execute(select(e).where(e.c[end] == old)):
-            edge = {**r._asdict(), end: new}
-            if edge["source_id"] != edge["target_id"]:
-                moved.append(edge)
-        conn.execute(delete(e).where(e.c[end] == old))
+    for r in conn.execute(select(e).where(touching)):
+        edge = r._asdict()
+        for end in ("source_id", "target_id"):
+            if edge[end] == old:
+                edge[end] = new
+        if edge["source_id"] != edge["target_id"]:
+            moved.append(edge)
+    conn.execute(delete(e).where(touching))
     _insert_missing(conn, e, moved)
     kept = conn.execute(select(n).where(n.c.id == new)).one()
     conn.execute(
