@@ -16,13 +16,12 @@ from pathlib import PurePath
 from typing import Any, NoReturn
 
 from cairn.core.errors import ValidationFailed
-from cairn.core.lineage import MAX_IDENTITY, split_dataset_name
+from cairn.core.lineage import MAX_IDENTITY, OL_DATASET_PREFIX, split_dataset_name
 from cairn.core.reconcile import Identity
 
 #: The most entries a catalog file may hold.
 MAX_CATALOG_ENTRIES = 1_000_000
 
-_PREFIX = "ol-dataset:"
 _HINT = (
     'export the catalog as an OpenLineage/Marquez dataset listing ({"datasets": [...]}), '
     'a JSON array or JSON Lines of {"namespace": ..., "name": ...} objects or '
@@ -153,7 +152,7 @@ def _entry(entry: Any) -> _Pair:
 
 def _split(text: str) -> _Pair:
     try:
-        namespace, name = split_dataset_name(text.removeprefix(_PREFIX))
+        namespace, name = split_dataset_name(text.removeprefix(OL_DATASET_PREFIX))
     except ValidationFailed:
         raise _Refused(f"{text!r} is not 'namespace/name'") from None
     return _checked(namespace, "namespace"), _checked(name, "name")

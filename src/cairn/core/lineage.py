@@ -147,6 +147,8 @@ _KIND_OF_PREFIX: dict[str, NodeKind] = {
     "ol-run": NodeKind.OL_RUN,
 }
 PREFIX_OF_KIND = {kind: prefix for prefix, kind in _KIND_OF_PREFIX.items()}
+#: How an OpenLineage dataset's id starts: ``ol-dataset:`` then ``namespace/name``.
+OL_DATASET_PREFIX = f"{PREFIX_OF_KIND[NodeKind.OL_DATASET]}:"
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")

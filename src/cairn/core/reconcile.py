@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from cairn.core.errors import ValidationFailed
 from cairn.core.lineage import (
+    OL_DATASET_PREFIX,
     OPENLINEAGE_ID,
     NodeKind,
     external_ref,
@@ -61,7 +62,6 @@ _CONTAINER_IN_USERINFO = frozenset({"abfs", "abfss", "wasb", "wasbs"})
 #: bound one such key would make the suggestions quadratic.
 MAX_CANDIDATES = 20
 
-_PREFIX = "ol-dataset:"
 
 _Pair = tuple[str, str]
 _Keys = dict[_Pair, tuple[str, ...]]
@@ -203,7 +203,7 @@ def _bucket(scheme: str, authority: str) -> str:
 
 
 def _ref(pair: _Pair) -> str:
-    return f"{_PREFIX}{pair[0]}/{pair[1]}"
+    return external_ref(NodeKind.OL_DATASET, *pair)
 
 
 def _fold(pair: _Pair) -> _Pair:
@@ -409,10 +409,10 @@ def _suggest_external_ids(
 
 
 def _command(identity: str, suggested: str) -> str:
-    if identity.startswith(_PREFIX):
+    if identity.startswith(OL_DATASET_PREFIX):
         return f"cairn lineage alias {shlex.quote(suggested)} {shlex.quote(identity)}"
     dataset = identity.removeprefix("dataset:")
-    external = f"{OPENLINEAGE_ID}={suggested.removeprefix(_PREFIX)}"
+    external = f"{OPENLINEAGE_ID}={suggested.removeprefix(OL_DATASET_PREFIX)}"
     return f"cairn dataset update {shlex.quote(dataset)} --external-id {shlex.quote(external)}"
 
 

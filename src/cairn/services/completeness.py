@@ -17,7 +17,7 @@ from cairn.core.completeness import (
     version_completeness,
 )
 from cairn.core.errors import ValidationFailed
-from cairn.core.names import Kind, canonical_name, parse_ref
+from cairn.core.names import Kind, parse_ref
 from cairn.services.base import Service
 from cairn.store import completeness as q
 from cairn.store import lookup
@@ -87,7 +87,7 @@ class CompletenessService(Service):
             ref = parse_ref(scope)
             where: list[ColumnElement[bool]]
             if ref.kind is Kind.TEAM:
-                team = canonical_name(ref.name, field="team")
+                team = ref.name  # parse_ref has checked it is a name
                 where = [q.m.c.team_id == lookup.team_id(conn, team)]
                 scope = f"team:{team}"
                 models = q.counts(conn, where, ("team", "model"))
