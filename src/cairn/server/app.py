@@ -31,6 +31,7 @@ from cairn.server.routes import (
     system,
     webhooks,
 )
+from cairn.server.routing import add_routes
 from cairn.server.security import guard
 from cairn.server.settings import ServerSettings
 from cairn.services.oidc import OidcSettings
@@ -84,10 +85,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         (lineage.router, API),
         (system.probes, ""),
     ):
-        app.include_router(router, prefix=prefix, responses=ERROR_RESPONSES)
-        # A matched route knows its path within its router only; metrics name the full one.
-        for route in router.routes:
-            templates[id(route)] = prefix + getattr(route, "path_format", "")
+        for route in add_routes(app, router, prefix=prefix, responses=ERROR_RESPONSES):
+            templates[id(route)] = route.path_format
     _document_problems(app)
     app.add_middleware(
         RequestGuard,
