@@ -18,8 +18,11 @@ from fastapi import Request
 from sqlalchemy import text
 
 from cairn.core.access import Principal
+from cairn.core.entities import ModelVersion
 from cairn.core.errors import CairnError
+from cairn.core.specs import VersionSpec
 from cairn.local import LocalRegistry
+from cairn.server.batching import RegistrationBatcher
 from cairn.server.routing import Work
 from cairn.server.settings import ServerSettings
 from cairn.services.access import AccessService
@@ -54,6 +57,7 @@ class ServerContext:
         self._lock = threading.Lock()
         self._flushed_at = time.monotonic()
         self._blocking = ThreadPoolExecutor(_BLOCKING_THREADS, thread_name_prefix="cairn-blocking")
+        self._registrations = RegistrationBatcher(self.root)
         # SQLite: a read in WAL mode never waits for a writer, and a write that finds no
         # other writer of this process under way waits for nobody (unless another process
         # holds the database, for milliseconds): both run on the event loop itself, sparing
@@ -93,6 +97,7 @@ class ServerContext:
             self._retention.join()  # a pruning under way finishes first
         if self._webhooks is not None:
             self._webhooks.join()  # so do the deliveries in flight (each bounded by its timeout)
+        self._registrations.close()  # those queued are written and answered first
         self._blocking.shutdown(wait=True)
         self.flush_access()
         self.root.close()
@@ -108,6 +113,13 @@ class ServerContext:
                     return call(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._blocking, functools.partial(call, *args, **kwargs))
+
+    async def register_version(self, request: Request, spec: VersionSpec) -> ModelVersion:
+        """Register one version as the request's principal, in a group commit with whatever
+        other registrations of this process queue meanwhile (see :mod:`cairn.server.batching`).
+        """
+        principal: Principal = request.state.principal
+        return await self._registrations.register(principal.name, spec)
 
     def record_token_use(self, token_id: str, touch: Callable[[], None]) -> None:
         """Write a token's last use off the request's path, once however many requests ask."""

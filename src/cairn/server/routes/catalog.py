@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import JsonValue
 
 from cairn.core import entities as e
 from cairn.core import specs as s
 from cairn.core.access import Action
 from cairn.core.names import NAME_PATTERN, Kind
+from cairn.server.context import ServerContext
 from cairn.server.routes import IfMatch, Reg, tagged
 from cairn.server.routing import CairnRoute, slow
 from cairn.server.security import Facts, body_ref, namespace, path_team, requires
@@ -112,8 +113,9 @@ def upgrade_model_facets(team: Team, name: Name, reg: Reg) -> list[str]:
 # -- versions --------------------------------------------------------------------------------------
 @router.post("/versions", status_code=201, response_model=e.ModelVersion, tags=["versions"])
 @requires(Action.WRITE, body_ref("model"))
-def register_version(spec: s.VersionSpec, reg: Reg) -> e.ModelVersion:
-    return reg.register_versions([spec])[0]
+async def register_version(spec: s.VersionSpec, request: Request) -> e.ModelVersion:
+    server: ServerContext = request.app.state.cairn
+    return await server.register_version(request, spec)
 
 
 @router.post(
