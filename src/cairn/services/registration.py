@@ -34,6 +34,7 @@ _ONE_COUNTER = _COUNTERS.where(
     t.teams.c.name == bindparam("team"), t.models.c.name == bindparam("name")
 )
 _PREFETCH_CHUNK = 500
+_ONE_BY_ONE = 16  # at most this many models are looked up one statement each
 _BY_IDEMPOTENCY_KEY = select(t.model_versions.c.id, t.model_versions.c.digest).where(
     t.model_versions.c.model_id == bindparam("model_id"),
     t.model_versions.c.idempotency_key == bindparam("key"),
@@ -187,12 +188,15 @@ class Registration:
         """Read the version counters of the named models, a few queries for a whole batch."""
         refs = {parse_ref(m, kind=Kind.MODEL, versioned=False) for m in models} - set(self.counters)
         wanted = sorted((str(r.namespace), r.name) for r in refs)
-        if len(wanted) == 1:  # the single-call path: a prebuilt statement, no IN list to compile
-            team, name = wanted[0]
-            row = driver.execute(self.tx.conn, _ONE_COUNTER, {"team": team, "name": name})
-            if row is not None:
-                _, _, model_id, latest = row
-                self.counters[Ref(Kind.MODEL, name, team)] = (model_id, latest)
+        if len(wanted) <= _ONE_BY_ONE:
+            # A prebuilt statement per model: an IN list is compiled afresh each time, which
+            # for the handful of models in a single call or a server's group commit cost more
+            # than the lookups (and is paid while holding the write lock).
+            for team, name in wanted:
+                row = driver.execute(self.tx.conn, _ONE_COUNTER, {"team": team, "name": name})
+                if row is not None:
+                    _, _, model_id, latest = row
+                    self.counters[Ref(Kind.MODEL, name, team)] = (model_id, latest)
             return
         for start in range(0, len(wanted), _PREFETCH_CHUNK):
             chunk = wanted[start : start + _PREFETCH_CHUNK]
