@@ -396,6 +396,19 @@ def test_evaluations_are_keyed_by_dataset_and_slice(reg: LocalRegistry) -> None:
     _unchanged(reg, lambda: reg.record_evaluation("fraud/churn@1", {}), ValidationFailed)
 
 
+def test_an_evaluation_moves_the_versions_revision(reg: LocalRegistry) -> None:
+    registered = reg.register_version("fraud/churn", "s3://m/1", digest(1))
+    reg.record_evaluation("fraud/churn@1", {"auc": 0.81}, dataset="dataset:risk/customers@2")
+    read = reg.get_version("fraud/churn@1")
+    # What a read returns changed (its metrics), so its revision, the ETag, changed too.
+    assert [m.value for m in read.metrics] == [0.81]
+    assert read.revision == registered.revision + 1
+    assert read.updated_at >= registered.updated_at
+    with pytest.raises(PreconditionFailed):
+        reg.update_version("fraud/churn@1", description="stale", if_revision=registered.revision)
+    assert reg.get_version("fraud/churn@1").description is None
+
+
 # -- batches and idempotency ---------------------------------------------------------------------
 def test_batch_registration_is_all_or_none(reg: LocalRegistry) -> None:
     reg.create_model("risk/scorer")

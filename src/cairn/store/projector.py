@@ -248,6 +248,14 @@ def _evaluation_recorded(
 ) -> None:
     _evaluation(conn, payload["version_id"], payload, actor, at)
     insert_rows(conn, t.lineage_edges, graph.evaluation_edges(payload["version_id"], payload))
+    # The version's metrics are part of what a read of it returns, so its revision (its ETag)
+    # moves with them: a cache or a client holding the old one must not take it as current.
+    versions = t.model_versions
+    conn.execute(
+        update(versions)
+        .where(versions.c.id == payload["version_id"])
+        .values(updated_at=at, revision=versions.c.revision + 1)
+    )
 
 
 def _insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
