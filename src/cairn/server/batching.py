@@ -5,9 +5,10 @@ lock, ``BEGIN IMMEDIATE``, the commit, the event log's head) costs more than tha
 once per transaction. Under load, a request that arrives while a registration is being written
 waits for it anyway (SQLite has one writer; PostgreSQL's writers queue on Cairn's lock), so the
 writer thread takes everything that queued meanwhile and registers it in one transaction.
-Measured in process at 100,000 versions, eight registrations together cost 0.26 ms each
-against 1.06 ms one at a time (docs/benchmarks.md). Nothing waits on a timer: a lone request
-is written at once, and a batch is only as large as the queue that formed behind the last one.
+Measured in process at 100,000 versions, eight registrations together cost 0.17 ms of CPU
+each against 0.36 ms one at a time (docs/benchmarks.md, ``bench/app_cpu.py --groups``).
+Nothing waits on a timer: a lone request is written at once, and a batch is only as large as
+the queue that formed behind the last one.
 
 Each request still gets exactly its own outcome. A batch is all or nothing, so when one fails
 its registrations are tried again one by one and each request hears its own result or error.

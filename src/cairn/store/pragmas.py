@@ -11,7 +11,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA wal_autocheckpoint=20000",
     # Pages are read straight from the OS page cache instead of copied into each connection's
-    # own: a page of 20 versions of a random model got ~8 % cheaper at 100,000 versions
+    # own: a page of 20 versions of a random model took 6 % less CPU at 100,000 versions
     # (docs/benchmarks.md). Address space only; SQLite caps it at its compiled limit.
     "PRAGMA mmap_size=1073741824",
 )
