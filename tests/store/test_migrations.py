@@ -6,12 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from cairn.local import LocalRegistry
 from cairn.store.engine import make_engine
 from cairn.store.migrate import SCHEMA_HEAD, current_revision, upgrade
 from cairn.store.tables import metadata
+from tests.store.rich import build_rich_registry
 
 
 def _script() -> ScriptDirectory:
@@ -112,3 +113,33 @@ def test_0010_back_fills_the_match_key_of_openlineage_datasets(sqlite_url: str) 
         assert found == {key: "public/orders", job: None}
     finally:
         engine.dispose()
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    config = Config()
+    config.set_main_option("script_location", "cairn.store:migrations")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def test_0011_back_fills_what_reads_of_versions_return(db_url: str) -> None:
+    """Versions read the same after their views are dropped (back to 0010) and back-filled."""
+    with LocalRegistry(db_url, actor="user:tester") as reg:
+        build_rich_registry(reg)
+        models = [m.id.removeprefix("model:") for m in reg.list_models()]
+        before = [v.model_dump() for m in models for v in reg.list_versions(m)]
+    assert any(v["metrics"] and v["inputs"] for v in before)
+    assert any(m["run"] for v in before for m in v["metrics"])
+    engine = make_engine(db_url)
+    try:
+        _downgrade(engine, "0010")
+        assert current_revision(engine) == "0010"
+        assert upgrade(engine) == SCHEMA_HEAD
+    finally:
+        engine.dispose()
+    with LocalRegistry(db_url, actor="user:tester") as reg:
+        after = [v.model_dump() for m in models for v in reg.list_versions(m)]
+    assert after == before

@@ -134,8 +134,8 @@ class VersionImport:
                 registration.resume(carried.registration)
             fresh = _record_all(registration, batch, at)
             start = carried.end if carried is not None else eventlog.state(conn)
+            writes = version_writes(conn, [(payload, self.actor, tx.at) for payload in tx.pending])
         rows, end = eventlog.encode(tx.drafts, self.actor, tx.at, start)
-        writes = version_writes([(payload, self.actor, tx.at) for payload in tx.pending])
         if rows:
             writes += eventlog.writes(rows, end)
         return _Staged(batch, fresh, start, end, writes, registration, tx.learned)

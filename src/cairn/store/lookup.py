@@ -33,11 +33,14 @@ def _missing(ref: Ref | str, kind: Kind) -> NotFound:
     return NotFound(f"{ref} does not exist", id=str(ref), hint=hint)
 
 
+_TEAM = select(t.teams.c.id).where(t.teams.c.name == bindparam("name"))
+
+
 def team_id(conn: Connection, name: str) -> str:
-    found = conn.execute(select(t.teams.c.id).where(t.teams.c.name == name)).scalar()
-    if found is None:
+    found = fetch(conn, _TEAM, {"name": name})
+    if not found:
         raise _missing(f"team:{name}", Kind.TEAM)
-    return str(found)
+    return str(found[0].id)
 
 
 def vacant(conn: Connection, table: Table, ref: Ref) -> str:

@@ -25,6 +25,7 @@ from cairn.core.lineage import (
 )
 from cairn.core.openlineage import elements
 from cairn.store import edges as graph
+from cairn.store import reads
 from cairn.store import tables as t
 from cairn.store.driver import Writes, execute_many, insert_rows, inserting
 from cairn.store.lineage import canonical as canonical_key
@@ -151,12 +152,52 @@ def _evaluation(
     insert_rows(conn, t.metrics, _metric_rows(version_id, ev))
 
 
-def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Writes:
+class _Refs:
+    """The names a version's read copy spells out (see ``model_versions.inputs_view``),
+    looked up once for every dataset version and run that a batch of events names."""
+
+    def __init__(self, conn: Connection, payloads: Sequence[dict[str, Any]]) -> None:
+        evaluations = [ev for p in payloads for ev in p.get("evaluations", [])]
+        self.datasets = reads.dataset_version_ids(
+            conn,
+            [i["dataset_version_id"] for p in payloads for i in p.get("inputs", [])]
+            + [ev.get("dataset_version_id") for ev in evaluations],
+        )
+        self.runs = reads.run_refs(conn, [ev.get("run_id") for ev in evaluations])
+
+    def inputs(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"id": self.datasets[i["dataset_version_id"]], "digest": i.get("digest")}
+            for i in payload.get("inputs", [])
+        ]
+
+    def metrics(self, evaluations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Evaluation by evaluation, in the order recorded; names sorted within each."""
+        out: list[dict[str, Any]] = []
+        for ev in evaluations:
+            dataset, run = ev.get("dataset_version_id"), ev.get("run_id")
+            common = {
+                "dataset": self.datasets[dataset] if dataset else None,
+                "slice": ev.get("slice", ""),
+                "run": self.runs[run] if run else None,
+            }
+            out.extend(
+                {"name": name, "value": value, **common}
+                for name, value in sorted(ev["metrics"].items())
+            )
+        return out
+
+
+def version_writes(
+    conn: Connection, batch: Sequence[tuple[dict[str, Any], str, datetime]]
+) -> Writes:
     """The statements and rows that apply many ``model_version.registered`` events.
 
     Registration is the hot path (and a rebuild replays millions of them): one ``executemany``
     per table, as statements per version would cost far more than the rows themselves.
+    ``conn`` only reads: the names of the dataset versions and runs the events refer to.
     """
+    refs = _Refs(conn, [payload for payload, _, _ in batch])
     versions: list[dict[str, Any]] = []
     inputs: list[dict[str, Any]] = []
     evaluations: list[dict[str, Any]] = []
@@ -167,7 +208,15 @@ def version_writes(batch: Sequence[tuple[dict[str, Any], str, datetime]]) -> Wri
     for payload, actor, at in batch:
         version_id = payload["id"]
         row = _row(t.model_versions, payload)
-        row.update(registered_by=actor, created_at=at, updated_at=at, revision=1, deprecation=None)
+        row.update(
+            registered_by=actor,
+            created_at=at,
+            updated_at=at,
+            revision=1,
+            deprecation=None,
+            inputs_view=refs.inputs(payload),
+            metrics_view=refs.metrics(payload.get("evaluations", [])),
+        )
         versions.append(row)
         latest[payload["model_id"]] = max(latest.get(payload["model_id"], 0), payload["version"])
         inputs.extend(
@@ -203,7 +252,7 @@ def project_versions(
     conn: Connection, batch: Sequence[tuple[dict[str, Any], str, datetime]]
 ) -> None:
     """Apply many ``model_version.registered`` events (see :func:`version_writes`)."""
-    for statement, rows in version_writes(batch):
+    for statement, rows in version_writes(conn, batch):
         execute_many(conn, statement, rows)
 
 
@@ -243,18 +292,26 @@ def _deployment_retired(
     _retire(conn, {"id": payload["id"], "changes": changes}, actor, at)
 
 
+_METRICS_VIEW = select(t.model_versions.c.metrics_view).where(
+    t.model_versions.c.id == bindparam("id")
+)
+
+
 def _evaluation_recorded(
     conn: Connection, payload: dict[str, Any], actor: str, at: datetime
 ) -> None:
-    _evaluation(conn, payload["version_id"], payload, actor, at)
-    insert_rows(conn, t.lineage_edges, graph.evaluation_edges(payload["version_id"], payload))
+    version_id = payload["version_id"]
+    _evaluation(conn, version_id, payload, actor, at)
+    insert_rows(conn, t.lineage_edges, graph.evaluation_edges(version_id, payload))
+    shown = conn.execute(_METRICS_VIEW, {"id": version_id}).scalar_one()
+    shown = [*shown, *_Refs(conn, [{"evaluations": [payload]}]).metrics([payload])]
     # The version's metrics are part of what a read of it returns, so its revision (its ETag)
     # moves with them: a cache or a client holding the old one must not take it as current.
     versions = t.model_versions
     conn.execute(
         update(versions)
-        .where(versions.c.id == payload["version_id"])
-        .values(updated_at=at, revision=versions.c.revision + 1)
+        .where(versions.c.id == version_id)
+        .values(metrics_view=shown, updated_at=at, revision=versions.c.revision + 1)
     )
 
 

@@ -10,28 +10,61 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, select
 
 from cairn.core import entities as e
-from cairn.core.metadata import Facet, Metric
+from cairn.core.metadata import Facet
 from cairn.store import tables as t
 from cairn.store.driver import fetch
 
-_dsv_ref = (
-    select(
-        t.dataset_versions.c.id,
-        (t.teams.c.name + "/" + t.datasets.c.name).label("path"),
-        t.dataset_versions.c.version,
+_dataset_team = t.teams.alias("dataset_team")
+_run_team = t.teams.alias("run_team")
+
+
+@lru_cache(maxsize=64)
+def _dataset_version_refs(size: int) -> Select[Any]:
+    return (
+        select(
+            t.dataset_versions.c.id,
+            _dataset_team.c.name.label("team"),
+            t.datasets.c.name,
+            t.dataset_versions.c.version,
+        )
+        .join(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
+        .join(_dataset_team, _dataset_team.c.id == t.datasets.c.team_id)
+        .where(_in(t.dataset_versions.c.id, size))
     )
-    .join(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
-    .join(t.teams, t.teams.c.id == t.datasets.c.team_id)
-)
 
 
-def dataset_version_ids(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+@lru_cache(maxsize=64)
+def _run_refs(size: int) -> Select[Any]:
+    return (
+        select(t.runs.c.id, _run_team.c.name.label("team"), t.runs.c.name)
+        .join(_run_team, _run_team.c.id == t.runs.c.team_id)
+        .where(_in(t.runs.c.id, size))
+    )
+
+
+_REFS_AT_ONCE = 512  # keys per statement: well under any driver's limit on parameters
+
+
+def dataset_version_ids(conn: Connection, ids: Iterable[str | None]) -> dict[str, str]:
     """Surrogate key -> ``dataset:team/name@n`` for the given dataset versions."""
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    rows = conn.execute(_dsv_ref.where(t.dataset_versions.c.id.in_(wanted)))
-    return {r.id: f"dataset:{r.path}@{r.version}" for r in rows}
+    wanted = sorted({i for i in ids if i})
+    out: dict[str, str] = {}
+    for start in range(0, len(wanted), _REFS_AT_ONCE):
+        size, params = _padded(wanted[start : start + _REFS_AT_ONCE])
+        for r in fetch(conn, _dataset_version_refs(size), params):
+            out[str(r.id)] = f"dataset:{r.team}/{r.name}@{r.version}"
+    return out
+
+
+def run_refs(conn: Connection, ids: Iterable[str | None]) -> dict[str, str]:
+    """Surrogate key -> ``run:team/name`` for the given runs."""
+    wanted = sorted({i for i in ids if i})
+    out: dict[str, str] = {}
+    for start in range(0, len(wanted), _REFS_AT_ONCE):
+        size, params = _padded(wanted[start : start + _REFS_AT_ONCE])
+        for r in fetch(conn, _run_refs(size), params):
+            out[str(r.id)] = f"run:{r.team}/{r.name}"
+    return out
 
 
 def facets_of(conn: Connection, subject_ids: Sequence[str]) -> dict[str, dict[str, Facet]]:
@@ -125,9 +158,6 @@ MODELS_OF_TEAM = (
 )
 """A page of a team's models: ``team_id``, names after ``after``, at most ``limit``."""
 
-_run_team = t.teams.alias("run_team")
-_dataset_team = t.teams.alias("dataset_team")
-
 _VERSION = (
     select(
         t.model_versions,
@@ -180,52 +210,6 @@ def _in(column: Any, size: int) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _inputs_of(size: int) -> Select[Any]:
-    return (
-        select(
-            t.version_inputs.c.version_id,
-            t.version_inputs.c.digest,
-            _dataset_team.c.name.label("team"),
-            t.datasets.c.name,
-            t.dataset_versions.c.version,
-        )
-        .join(t.dataset_versions, t.dataset_versions.c.id == t.version_inputs.c.dataset_version_id)
-        .join(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
-        .join(_dataset_team, _dataset_team.c.id == t.datasets.c.team_id)
-        .where(_in(t.version_inputs.c.version_id, size))
-        .order_by(t.version_inputs.c.position)
-    )
-
-
-@lru_cache(maxsize=64)
-def _metrics_of(size: int) -> Select[Any]:
-    return (
-        select(
-            t.evaluations.c.version_id,
-            t.metrics.c.name,
-            t.metrics.c.value,
-            t.evaluations.c.slice,
-            _dataset_team.c.name.label("dataset_team"),
-            t.datasets.c.name.label("dataset_name"),
-            t.dataset_versions.c.version.label("dataset_version"),
-            _run_team.c.name.label("run_team"),
-            t.runs.c.name.label("run_name"),
-        )
-        .select_from(t.metrics)
-        .join(t.evaluations, t.evaluations.c.id == t.metrics.c.evaluation_id)
-        .outerjoin(
-            t.dataset_versions, t.dataset_versions.c.id == t.evaluations.c.dataset_version_id
-        )
-        .outerjoin(t.datasets, t.datasets.c.id == t.dataset_versions.c.dataset_id)
-        .outerjoin(_dataset_team, _dataset_team.c.id == t.datasets.c.team_id)
-        .outerjoin(t.runs, t.runs.c.id == t.evaluations.c.run_id)
-        .outerjoin(_run_team, _run_team.c.id == t.runs.c.team_id)
-        .where(_in(t.evaluations.c.version_id, size))
-        .order_by(t.evaluations.c.recorded_at, t.evaluations.c.id, t.metrics.c.name)
-    )
-
-
-@lru_cache(maxsize=64)
 def _facets_of(size: int) -> Select[Any]:
     return select(t.facets).where(_in(t.facets.c.subject_id, size)).order_by(t.facets.c.name)
 
@@ -251,27 +235,6 @@ def _assemble(conn: Connection, rows: Sequence[Any]) -> list[e.ModelVersion]:
     if not rows:
         return []
     size, ids = _padded([r.id for r in rows])
-    inputs: dict[str, list[e.DatasetInput]] = defaultdict(list)
-    for r in fetch(conn, _inputs_of(size), ids):
-        inputs[r.version_id].append(
-            e.DatasetInput(id=f"dataset:{r.team}/{r.name}@{r.version}", digest=r.digest)
-        )
-    metrics: dict[str, list[Metric]] = defaultdict(list)
-    for r in fetch(conn, _metrics_of(size), ids):
-        dataset = (
-            f"dataset:{r.dataset_team}/{r.dataset_name}@{r.dataset_version}"
-            if r.dataset_name is not None
-            else None
-        )
-        metrics[r.version_id].append(
-            Metric(
-                name=r.name,
-                value=r.value,
-                dataset=dataset,
-                slice=r.slice,
-                run=_run_ref(r.run_team, r.run_name),
-            )
-        )
     facets: dict[str, dict[str, Facet]] = defaultdict(dict)
     for r in fetch(conn, _facets_of(size), ids):
         facets[r.subject_id][r.name] = Facet(
@@ -286,8 +249,8 @@ def _assemble(conn: Connection, rows: Sequence[Any]) -> list[e.ModelVersion]:
             digest=r.digest,
             description=r.description,
             run=_run_ref(r.run_team, r.run_name),
-            inputs=inputs.get(r.id, []),
-            metrics=metrics.get(r.id, []),
+            inputs=r.inputs_view,
+            metrics=r.metrics_view,
             dependencies=r.dependencies,
             tags=r.tags,
             labels=r.labels,
