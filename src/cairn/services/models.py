@@ -81,7 +81,7 @@ class ModelService(Service):
                 params["limit"] = 0  # the cursor is past this team: nothing follows
             elif after_ref.namespace == team:
                 params["after"] = after_ref.name
-        with self.store.read() as conn:
+        with self.store.snapshot() as conn:
             params["team_id"] = lookup.team_id(conn, team)
             if not params["limit"]:
                 return []
@@ -121,7 +121,7 @@ class ModelService(Service):
     def get_version(self, raw: str) -> ModelVersion:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=True)
         params = {"team": ref.namespace, "model": ref.name, "version": ref.version}
-        with self.store.read() as conn:
+        with self.store.snapshot() as conn:
             found = reads.fetch_versions(conn, reads.VERSION_BY_NAME, params)
             if not found:
                 lookup.entity_id(conn, ref)  # raises NotFound naming what is missing
@@ -130,7 +130,7 @@ class ModelService(Service):
     def list_versions(self, raw: str, *, limit: int = 100, after: int = 0) -> list[ModelVersion]:
         ref = parse_ref(raw, kind=Kind.MODEL, versioned=False)
         page = {"after": page_cursor(after), "limit": page_size(limit)}
-        with self.store.read() as conn:
+        with self.store.snapshot() as conn:
             model_id = lookup.entity_id(conn, ref)
             return reads.fetch_versions(
                 conn, reads.VERSIONS_OF_MODEL, {**page, "model_id": model_id}

@@ -20,11 +20,25 @@ from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import JSON, Connection, Dialect, Float, Select, Table, insert
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeEngine
 
 Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A read transaction on a pooled driver connection (``Store.snapshot``): what
+    :func:`fetch` needs of a Connection, its dialect and its driver connection."""
+
+    dialect: Dialect
+    connection: PoolProxiedConnection
+
+
+#: Where the statements here run: a SQLAlchemy Connection or a bare snapshot.
+Reader = Connection | Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +179,7 @@ def execute(
         cursor.close()
 
 
-def fetch(
-    conn: Connection, statement: Select[Any], params: dict[str, Any] | None = None
-) -> list[Any]:
+def fetch(conn: Reader, statement: Select[Any], params: dict[str, Any] | None = None) -> list[Any]:
     """Run a query built once with named parameters; rows are named tuples of its columns."""
     query = prepare_query(statement, conn.dialect)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Select, Table, bindparam, select
 from cairn.core.errors import Conflict, NotFound, PreconditionFailed
 from cairn.core.names import Kind, Ref
 from cairn.store import tables as t
-from cairn.store.driver import fetch
+from cairn.store.driver import Reader, fetch
 
 _PARENTS: dict[Kind, tuple[Table, Table | None, str | None]] = {
     Kind.MODEL: (t.models, t.model_versions, "model_id"),
@@ -36,7 +36,7 @@ def _missing(ref: Ref | str, kind: Kind) -> NotFound:
 _TEAM = select(t.teams.c.id).where(t.teams.c.name == bindparam("name"))
 
 
-def team_id(conn: Connection, name: str) -> str:
+def team_id(conn: Reader, name: str) -> str:
     found = fetch(conn, _TEAM, {"name": name})
     if not found:
         raise _missing(f"team:{name}", Kind.TEAM)
@@ -83,7 +83,7 @@ _VERSION = {
 }
 
 
-def entity_id(conn: Connection, ref: Ref) -> str:
+def entity_id(conn: Reader, ref: Ref) -> str:
     """The surrogate key of a namespaced entity, or of one of its versions if ``ref`` names one."""
     assert ref.namespace is not None
     parent = fetch(conn, _ENTITY[ref.kind], {"team": ref.namespace, "name": ref.name})

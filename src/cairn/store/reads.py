@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Select, bindparam, select
 from cairn.core import entities as e
 from cairn.core.metadata import Facet
 from cairn.store import tables as t
-from cairn.store.driver import fetch
+from cairn.store.driver import Reader, fetch
 
 _dataset_team = t.teams.alias("dataset_team")
 _run_team = t.teams.alias("run_team")
@@ -45,7 +45,7 @@ def _run_refs(size: int) -> Select[Any]:
 _REFS_AT_ONCE = 512  # keys per statement: well under any driver's limit on parameters
 
 
-def dataset_version_ids(conn: Connection, ids: Iterable[str | None]) -> dict[str, str]:
+def dataset_version_ids(conn: Reader, ids: Iterable[str | None]) -> dict[str, str]:
     """Surrogate key -> ``dataset:team/name@n`` for the given dataset versions."""
     wanted = sorted({i for i in ids if i})
     out: dict[str, str] = {}
@@ -56,7 +56,7 @@ def dataset_version_ids(conn: Connection, ids: Iterable[str | None]) -> dict[str
     return out
 
 
-def run_refs(conn: Connection, ids: Iterable[str | None]) -> dict[str, str]:
+def run_refs(conn: Reader, ids: Iterable[str | None]) -> dict[str, str]:
     """Surrogate key -> ``run:team/name`` for the given runs."""
     wanted = sorted({i for i in ids if i})
     out: dict[str, str] = {}
@@ -108,13 +108,13 @@ def models(conn: Connection, query: Select[Any]) -> list[e.Model]:
     return _assemble_models(conn, conn.execute(query).all())
 
 
-def fetch_models(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> list[e.Model]:
+def fetch_models(conn: Reader, statement: Select[Any], params: dict[str, Any]) -> list[e.Model]:
     """Models from a statement built once (such as :data:`MODELS_OF_TEAM`), run with
     ``params``: the path for pages served often."""
     return _assemble_models(conn, fetch(conn, statement, params))
 
 
-def _assemble_models(conn: Connection, rows: Sequence[Any]) -> list[e.Model]:
+def _assemble_models(conn: Reader, rows: Sequence[Any]) -> list[e.Model]:
     if not rows:
         return []
     size, ids = _padded([r.id for r in rows])
@@ -219,7 +219,7 @@ def _run_ref(team: str | None, name: str | None) -> str | None:
 
 
 def fetch_versions(
-    conn: Connection, statement: Select[Any], params: dict[str, Any]
+    conn: Reader, statement: Select[Any], params: dict[str, Any]
 ) -> list[e.ModelVersion]:
     """Versions from a statement built once on :func:`version_query` (such as
     :data:`VERSION_BY_NAME`), run with ``params``: the fast path for reads served often."""
@@ -231,7 +231,7 @@ def versions(conn: Connection, query: Select[Any]) -> list[e.ModelVersion]:
     return _assemble(conn, conn.execute(query).all())
 
 
-def _assemble(conn: Connection, rows: Sequence[Any]) -> list[e.ModelVersion]:
+def _assemble(conn: Reader, rows: Sequence[Any]) -> list[e.ModelVersion]:
     if not rows:
         return []
     size, ids = _padded([r.id for r in rows])

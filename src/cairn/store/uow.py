@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from cairn.core.events import ACCESS_EVENTS, EventDraft, EventType
 from cairn.store import eventlog
 from cairn.store.access_stamp import stamp_for
+from cairn.store.driver import Snapshot
 from cairn.store.engine import WRITE_FLAG
 from cairn.store.errors import translate
 from cairn.store.projector import project, project_versions
@@ -134,6 +135,26 @@ class Store:
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
+        except (DBAPIError, self._dbapi.Error) as exc:
+            raise translate(exc, self._dbapi) from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """A read transaction for statements run through :mod:`cairn.store.driver` only.
+
+        The same snapshot as :meth:`read`, held on the pooled driver connection itself:
+        SQLAlchemy's Connection and transaction objects and their events cost several times
+        SQLite's own BEGIN and COMMIT, and a version read is little more than those.
+        """
+        try:
+            pooled = self.engine.raw_connection()
+            try:
+                if self.dialect == "sqlite":
+                    pooled.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+                yield Snapshot(self.engine.dialect, pooled)
+                pooled.commit()
+            finally:
+                pooled.close()  # back to the pool, which rolls back whatever is left open
         except (DBAPIError, self._dbapi.Error) as exc:
             raise translate(exc, self._dbapi) from exc
 
