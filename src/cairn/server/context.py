@@ -40,6 +40,8 @@ _FLUSH_AFTER_S = 1.0
 _PRUNE_EVERY_S = 3600.0
 #: As many threads as anyio would lend: enough for writers queueing on the database lock.
 _BLOCKING_THREADS = 40
+#: Registry views kept for the principals calling (see ``registry_for``).
+_VIEWS_KEPT = 1024
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class ServerContext:
         self.access = self.root.access_service(Path(settings.home), secret_key=settings.secret_key)
         self.oidc = OidcVerifier(settings.oidc) if settings.oidc is not None else None
         self._pending: list[dict[str, Any]] = []
+        self._views: dict[str, LocalRegistry] = {}
         self._lock = threading.Lock()
         self._flushed_at = time.monotonic()
         self._blocking = ThreadPoolExecutor(_BLOCKING_THREADS, thread_name_prefix="cairn-blocking")
@@ -154,7 +157,14 @@ class ServerContext:
 
     def registry_for(self, request: Request) -> LocalRegistry:
         principal: Principal = request.state.principal
-        return self.root.as_actor(principal.name)
+        view = self._views.get(principal.name)
+        if view is None:
+            # A view binds fifteen services to its actor and keeps nothing else: one per
+            # principal serves all its requests (few principals call a server often).
+            if len(self._views) >= _VIEWS_KEPT:
+                self._views.clear()
+            view = self._views[principal.name] = self.root.as_actor(principal.name)
+        return view
 
     def transition_version(self, request: str) -> str | None:
         """The version a transition request is about (None if there is no such request)."""

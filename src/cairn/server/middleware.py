@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -29,6 +30,19 @@ REQUESTS = Counter(
 LATENCY = Histogram(
     "cairn_http_request_duration_seconds", "Time to answer a request", ["method", "route"]
 )
+
+
+# The metrics' children, looked up once per label set: ``labels()`` takes a lock and builds
+# its key on every call. Routes are templates and statuses few, so the sets stay few.
+@lru_cache(maxsize=4096)
+def _latency(method: str, route: str) -> Any:
+    return LATENCY.labels(method, route)
+
+
+@lru_cache(maxsize=4096)
+def _requests(method: str, route: str, status: int) -> Any:
+    return REQUESTS.labels(method, route, str(status))
+
 
 Recorder = Callable[[dict[str, Any]], None]
 
@@ -89,8 +103,8 @@ class RequestGuard:
         matched = scope.get("route")
         route = self.templates.get(id(matched)) or getattr(matched, "path", None) or "(unmatched)"
         method = scope["method"]
-        LATENCY.labels(method, route).observe(time.perf_counter() - began)
-        REQUESTS.labels(method, route, str(status)).inc()
+        _latency(method, route).observe(time.perf_counter() - began)
+        _requests(method, route, status).inc()
         state = scope.get("state", {})
         action = state.get("action")
         if action is None and route in ("/healthz", "/readyz", "/metrics"):
@@ -156,19 +170,21 @@ def escape_json(body: bytes) -> bytes:
 
     Outside strings JSON has none of these bytes, so replacing them everywhere is exact.
     """
-    for raw, escaped in _ESCAPES:
+    for raw, escaped in _ASCII_ESCAPES:
         if raw in body:
             body = body.replace(raw, escaped)
+    # Both separators start with this byte in UTF-8. Looking for one byte is a memchr; looking
+    # for the three-byte sequences took 20 µs each on a page of 20 versions (27 KB).
+    if _SEPARATOR_LEAD in body:
+        for raw, escaped in _SEPARATOR_ESCAPES:
+            if raw in body:
+                body = body.replace(raw, escaped)
     return body
 
 
-_ESCAPES = (
-    (b"<", b"\\u003c"),
-    (b">", b"\\u003e"),
-    (b"&", b"\\u0026"),
-    ("\u2028".encode(), b"\\u2028"),
-    ("\u2029".encode(), b"\\u2029"),
-)
+_ASCII_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
+_SEPARATOR_ESCAPES = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+_SEPARATOR_LEAD = b"\xe2"
 _JSON_TYPES = (b"application/json", b"application/problem+json")
 
 
