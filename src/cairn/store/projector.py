@@ -157,6 +157,10 @@ class _Refs:
     looked up once for every dataset version and run that a batch of events names."""
 
     def __init__(self, conn: Connection, payloads: Sequence[dict[str, Any]]) -> None:
+        self.datasets: dict[str, str] = {}
+        self.runs: dict[str, str] = {}
+        if not any(p.get("inputs") or p.get("evaluations") for p in payloads):
+            return  # a registration citing nothing, as most through the server do
         evaluations = [ev for p in payloads for ev in p.get("evaluations", [])]
         self.datasets = reads.dataset_version_ids(
             conn,
