@@ -13,6 +13,7 @@ the first on a kept-alive connection waits ~40 ms for a delayed ACK (uvicorn iss
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import multiprocessing
@@ -27,6 +28,7 @@ from cairn.core.errors import ValidationFailed
 
 APP = "cairn.server.app:from_environment"
 _RESTART_PAUSE_S = 1.0
+_GC_THRESHOLDS = (20_000, 50, 100)  # see import_for_serving
 logger = logging.getLogger("cairn.server")
 
 
@@ -76,8 +78,24 @@ def serve_worker(host: str, port: int, inherited: socket.socket) -> None:
     uvicorn.Server(config(host, port, 1)).run(sockets=[listener])
 
 
+def import_for_serving() -> None:
+    """Import the application and set the garbage collector for serving it.
+
+    What the import made lives as long as the process: frozen, the collector no longer walks
+    it (nor writes to its pages, which forked workers then keep sharing). A request allocates a
+    few thousand containers, nearly all freed by reference counting, so the youngest generation
+    is collected every 20,000 allocations instead of 700. Both together took 3-5 % off the CPU
+    of a page of versions or models in process (``bench/app_cpu.py``, docs/benchmarks.md).
+    """
+    importlib.import_module(APP.partition(":")[0])
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+
+
 def run(host: str, port: int, workers: int) -> None:
     """Serve until interrupted; the app reads its settings from ``CAIRN_*`` variables."""
+    import_for_serving()
     if workers <= 1:
         uvicorn.Server(config(host, port, 1)).run()
         return
@@ -96,12 +114,11 @@ def _supervise(host: str, port: int, workers: int) -> None:
             field="port",
             hint="choose another --port, or stop the program using this one",
         ) from None
-    # Workers are forked from this process once it has imported the application: each starts
-    # serving at once and shares the imported code's pages, instead of importing it all again
-    # (spawned, two workers took 3.2-4.3 s to answer on a 2-core machine; forked, 1.9-2.3 s).
-    # Forking is safe because this process has no threads and no database connection: it only
-    # imports, binds the reserved socket and waits on its children.
-    importlib.import_module(APP.partition(":")[0])
+    # Workers are forked from this process once it has imported the application (``run``
+    # did): each starts serving at once and shares the imported code's pages, instead of
+    # importing it all again (spawned, two workers took 3.2-4.3 s to answer on a 2-core
+    # machine; forked, 1.9-2.3 s). Forking is safe because this process has no threads and no
+    # database connection: it only imports, binds the reserved socket and waits on its children.
     context = multiprocessing.get_context("fork")
     stopping = False
 
