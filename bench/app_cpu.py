@@ -5,7 +5,8 @@ quarter between identical runs (the load generator shares the cores, and the ker
 connections over 2 workers unevenly). This calls the ASGI application directly, with a bearer
 token, on a copy of a registry built by ``generate.py``, and reports the CPU time of the whole
 process per request (its access-log writer thread included): the lowest and the median of
-``--rounds`` rounds. ``--groups`` also times ``register_versions`` called with groups of that
+``--rounds`` rounds, with the garbage collector set as ``cairn serve`` sets it (unless
+``--no-serving-gc``). ``--groups`` also times ``register_versions`` called with groups of that
 many versions, as the server's group commit makes them (``cairn.server.batching``).
 
     .venv/bin/python bench/generate.py --models 1000 --versions 100 --target /tmp/g100k
@@ -32,6 +33,7 @@ from cairn.core.errors import Conflict
 from cairn.core.specs import VersionSpec
 from cairn.local import LocalRegistry
 from cairn.server.app import create_app
+from cairn.server.serving import import_for_serving
 from cairn.server.settings import ServerSettings
 
 TEAMS = 10  # as generate.py: model m belongs to team-(m % 10)
@@ -192,7 +194,15 @@ def main() -> None:
         "--groups", type=lambda v: [int(x) for x in v.split(",")], default=[], help="e.g. 1,4,8"
     )
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--serving-gc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="set the garbage collector as 'cairn serve' does (serving.import_for_serving)",
+    )
     args = parser.parse_args()
+    if args.serving_gc:
+        import_for_serving()
     with tempfile.TemporaryDirectory(prefix="cairn-app-cpu-") as tmp:
         folder = Path(tmp) / "registry"
         shutil.copytree(args.registry, folder)  # the timed writes must not grow the original

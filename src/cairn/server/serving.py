@@ -84,8 +84,9 @@ def import_for_serving() -> None:
     What the import made lives as long as the process: frozen, the collector no longer walks
     it (nor writes to its pages, which forked workers then keep sharing). A request allocates a
     few thousand containers, nearly all freed by reference counting, so the youngest generation
-    is collected every 20,000 allocations instead of 700. Both together took 3-5 % off the CPU
-    of a page of versions or models in process (``bench/app_cpu.py``, docs/benchmarks.md).
+    is collected every 20,000 allocations instead of 700. Both together took 4-7 % off the CPU
+    of a page of versions in process (``bench/app_cpu.py --serving-gc`` against
+    ``--no-serving-gc``, docs/benchmarks.md); a version read and a page of models moved less.
     """
     importlib.import_module(APP.partition(":")[0])
     gc.collect()
