@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -47,23 +47,28 @@ _REFS_AT_ONCE = 512  # keys per statement: well under any driver's limit on para
 
 def dataset_version_ids(conn: Reader, ids: Iterable[str | None]) -> dict[str, str]:
     """Surrogate key -> ``dataset:team/name@n`` for the given dataset versions."""
-    wanted = sorted({i for i in ids if i})
-    out: dict[str, str] = {}
-    for start in range(0, len(wanted), _REFS_AT_ONCE):
-        size, params = _padded(wanted[start : start + _REFS_AT_ONCE])
-        for r in fetch(conn, _dataset_version_refs(size), params):
-            out[str(r.id)] = f"dataset:{r.team}/{r.name}@{r.version}"
-    return out
+    return _refs(
+        conn, ids, _dataset_version_refs, lambda r: f"dataset:{r.team}/{r.name}@{r.version}"
+    )
 
 
 def run_refs(conn: Reader, ids: Iterable[str | None]) -> dict[str, str]:
     """Surrogate key -> ``run:team/name`` for the given runs."""
+    return _refs(conn, ids, _run_refs, lambda r: f"run:{r.team}/{r.name}")
+
+
+def _refs(
+    conn: Reader,
+    ids: Iterable[str | None],
+    statement: Callable[[int], Select[Any]],
+    spelled: Callable[[Any], str],
+) -> dict[str, str]:
     wanted = sorted({i for i in ids if i})
     out: dict[str, str] = {}
     for start in range(0, len(wanted), _REFS_AT_ONCE):
         size, params = _padded(wanted[start : start + _REFS_AT_ONCE])
-        for r in fetch(conn, _run_refs(size), params):
-            out[str(r.id)] = f"run:{r.team}/{r.name}"
+        for r in fetch(conn, statement(size), params):
+            out[str(r.id)] = spelled(r)
     return out
 
 
