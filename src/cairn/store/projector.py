@@ -156,18 +156,31 @@ class _Refs:
     """The names a version's read copy spells out (see ``model_versions.inputs_view``),
     looked up once for every dataset version and run that a batch of events names."""
 
-    def __init__(self, conn: Connection, payloads: Sequence[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        inputs: Sequence[dict[str, Any]],
+        evaluations: Sequence[dict[str, Any]],
+    ) -> None:
         self.datasets: dict[str, str] = {}
         self.runs: dict[str, str] = {}
-        if not any(p.get("inputs") or p.get("evaluations") for p in payloads):
-            return  # a registration citing nothing, as most through the server do
-        evaluations = [ev for p in payloads for ev in p.get("evaluations", [])]
+        if not inputs and not evaluations:
+            return  # registrations citing nothing, as most through the server do
         self.datasets = reads.dataset_version_ids(
             conn,
-            [i["dataset_version_id"] for p in payloads for i in p.get("inputs", [])]
+            [i["dataset_version_id"] for i in inputs]
             + [ev.get("dataset_version_id") for ev in evaluations],
         )
         self.runs = reads.run_refs(conn, [ev.get("run_id") for ev in evaluations])
+
+    @classmethod
+    def of_versions(cls, conn: Connection, payloads: Sequence[dict[str, Any]]) -> _Refs:
+        """The names cited by ``model_version.registered`` payloads."""
+        return cls(
+            conn,
+            [i for p in payloads for i in p.get("inputs", [])],
+            [ev for p in payloads for ev in p.get("evaluations", [])],
+        )
 
     def inputs(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         return [
@@ -201,7 +214,7 @@ def version_writes(
     per table, as statements per version would cost far more than the rows themselves.
     ``conn`` only reads: the names of the dataset versions and runs the events refer to.
     """
-    refs = _Refs(conn, [payload for payload, _, _ in batch])
+    refs = _Refs.of_versions(conn, [payload for payload, _, _ in batch])
     versions: list[dict[str, Any]] = []
     inputs: list[dict[str, Any]] = []
     evaluations: list[dict[str, Any]] = []
@@ -308,7 +321,7 @@ def _evaluation_recorded(
     _evaluation(conn, version_id, payload, actor, at)
     insert_rows(conn, t.lineage_edges, graph.evaluation_edges(version_id, payload))
     shown = conn.execute(_METRICS_VIEW, {"id": version_id}).scalar_one()
-    shown = [*shown, *_Refs(conn, [{"evaluations": [payload]}]).metrics([payload])]
+    shown = [*shown, *_Refs(conn, [], [payload]).metrics([payload])]
     # The version's metrics are part of what a read of it returns, so its revision (its ETag)
     # moves with them: a cache or a client holding the old one must not take it as current.
     versions = t.model_versions
