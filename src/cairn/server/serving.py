@@ -96,8 +96,8 @@ def import_for_serving() -> None:
 
 def run(host: str, port: int, workers: int) -> None:
     """Serve until interrupted; the app reads its settings from ``CAIRN_*`` variables."""
-    import_for_serving()
     if workers <= 1:
+        import_for_serving()
         uvicorn.Server(config(host, port, 1)).run()
         return
     _supervise(host, port, workers)
@@ -115,11 +115,12 @@ def _supervise(host: str, port: int, workers: int) -> None:
             field="port",
             hint="choose another --port, or stop the program using this one",
         ) from None
-    # Workers are forked from this process once it has imported the application (``run``
-    # did): each starts serving at once and shares the imported code's pages, instead of
-    # importing it all again (spawned, two workers took 3.2-4.3 s to answer on a 2-core
-    # machine; forked, 1.9-2.3 s). Forking is safe because this process has no threads and no
-    # database connection: it only imports, binds the reserved socket and waits on its children.
+    # Workers are forked from this process once it has imported the application: each starts
+    # serving at once and shares the imported code's pages, instead of importing it all again
+    # (spawned, two workers took 3.2-4.3 s to answer on a 2-core machine; forked, 1.9-2.3 s).
+    # Forking is safe because this process has no threads and no database connection: it only
+    # imports, binds the reserved socket and waits on its children.
+    import_for_serving()
     context = multiprocessing.get_context("fork")
     stopping = False
 
