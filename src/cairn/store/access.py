@@ -16,7 +16,6 @@ from sqlalchemy import (
     Row,
     Select,
     String,
-    Table,
     bindparam,
     delete,
     insert,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 
 from cairn.core.entities import AccessRecord, PrincipalInfo, TokenInfo
 from cairn.store import tables as t
-from cairn.store.driver import fetch, insert_rows
+from cairn.store.driver import fetch, insert_rows, insert_values
 
 AnyRow = Row[*tuple[Any, ...]]
 
@@ -143,21 +142,25 @@ def set_token_time(conn: Connection, token_id: str, column: str, at: datetime) -
     conn.execute(update(t.api_tokens).where(t.api_tokens.c.id == token_id).values({column: at}))
 
 
-def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    """Cut text to its column's length: a long request path must not lose a batch of records."""
-    for name, value in row.items():
-        kind = table.c[name].type
-        if isinstance(value, str) and isinstance(kind, String) and kind.length:
-            row[name] = value[: kind.length]
-    return row
+#: Every column of a record but its id (an explicit NULL id would defeat PostgreSQL's sequence).
+_RECORD_COLUMNS = tuple(c.name for c in t.access_log.c if c.name != "id")
+_APPEND = insert(t.access_log).values({name: bindparam(name) for name in _RECORD_COLUMNS})
+#: The longest text each column holds: a long request path must not lose a batch of records.
+_TEXT_LIMITS = tuple(
+    (c.name, c.type.length)
+    for c in t.access_log.c
+    if isinstance(c.type, String) and c.type.length is not None
+)
 
 
 def append_access(conn: Connection, records: Sequence[AccessRecord]) -> None:
-    rows = [_fit(t.access_log, r.model_dump(exclude={"id"})) for r in records]
-    if rows:
-        # Not driver.insert_rows: that binds every column, and an explicit NULL id would
-        # defeat PostgreSQL's sequence.
-        conn.execute(insert(t.access_log), rows)
+    rows = [r.model_dump(exclude={"id"}) for r in records]
+    for row in rows:
+        for name, length in _TEXT_LIMITS:
+            value = row[name]
+            if value is not None and len(value) > length:
+                row[name] = value[:length]
+    insert_values(conn, _APPEND, rows)
 
 
 def prune_access(conn: Connection, before: datetime, limit: int) -> int:

@@ -213,6 +213,51 @@ def execute_many(
         cursor.close()
 
 
+def insert_values(
+    conn: Connection, statement: ClauseElement, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Run a one-row ``INSERT ... VALUES`` for all ``rows`` in a few multi-row statements.
+
+    For rows written beside a busy event loop (the access log): SQLite's driver lets go of
+    the GIL around every row of an ``executemany``, and each time the loop's thread took it
+    the writer waited to get it back, which cost the loop's requests more than the rows'
+    own work. Rows go in chunks of powers of two (64, 32, ..., 1, fewer for wide rows: SQLite
+    builds older than 3.32 take 999 parameters at most), so the driver's statement cache
+    holds at most seven texts of each statement. PostgreSQL runs ``executemany``: its calls
+    are off the event loop already.
+    """
+    if not rows:
+        return
+    prepared = prepare(statement, conn.dialect)
+    if not prepared.positional:
+        execute_many(conn, statement, rows)
+        return
+    head, values, group = prepared.sql.partition(" VALUES ")
+    if not values:
+        raise ValueError(f"not a one-row INSERT ... VALUES statement: {prepared.sql}")
+    parameters = _parameters(prepared, rows)
+    widest = _MULTI_ROW_CHUNK
+    while widest > 1 and widest * len(prepared.keys) > _SQLITE_OLDEST_PARAMETER_LIMIT:
+        widest //= 2
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        start, size = 0, widest
+        while start < len(parameters):
+            while size > len(parameters) - start:
+                size //= 2
+            chunk = parameters[start : start + size]
+            cursor.execute(
+                head + values + ", ".join([group] * size), [v for row in chunk for v in row]
+            )
+            start += size
+    finally:
+        cursor.close()
+
+
+_MULTI_ROW_CHUNK = 64
+_SQLITE_OLDEST_PARAMETER_LIMIT = 999
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (absent keys are NULL; no Cairn table relies on column defaults)."""
     execute_many(conn, _insert(table), rows)
