@@ -207,11 +207,16 @@ def _padded(ids: Sequence[str]) -> tuple[int, dict[str, str]]:
     id, which ``IN`` ignores) keeps that to a dozen lengths however pages are sized.
     """
     size = 1 << (len(ids) - 1).bit_length()
-    return size, {f"i{k}": ids[min(k, len(ids) - 1)] for k in range(size)}
+    return size, dict(zip(_in_keys(size), [*ids, *[ids[-1]] * (size - len(ids))], strict=True))
+
+
+@lru_cache(maxsize=64)
+def _in_keys(size: int) -> tuple[str, ...]:
+    return tuple(f"i{k}" for k in range(size))
 
 
 def _in(column: Any, size: int) -> Any:
-    return column.in_([bindparam(f"i{k}") for k in range(size)])
+    return column.in_([bindparam(key) for key in _in_keys(size)])
 
 
 @lru_cache(maxsize=64)
