@@ -214,11 +214,11 @@ class ServerContext:
         self._flush_wanted.set()
 
     def _write_access(self) -> None:
-        """Write the buffered records when a batch is full, or a second after the last write.
+        """Write the buffered records when a batch is full, and at least once a second.
 
         One thread for the life of the process, woken once per batch: a thread started per
-        full batch was started again by every request that came before it ran, a dozen at a
-        time (the loop keeps the GIL for 5 ms), and cost more than the records it wrote.
+        full batch was started again by every request that came in before it ran, a dozen
+        at a time (the loop keeps the GIL for up to 5 ms).
         """
         while not self._stopping.is_set():
             self._flush_wanted.wait(_FLUSH_AFTER_S)
