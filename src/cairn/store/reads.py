@@ -72,12 +72,12 @@ def _refs(
     return out
 
 
-def facets_of(conn: Connection, subject_ids: Sequence[str]) -> dict[str, dict[str, Facet]]:
+def facets_of(conn: Reader, subject_ids: Sequence[str]) -> dict[str, dict[str, Facet]]:
+    """The facets of each subject (a model or a version), by name."""
     out: dict[str, dict[str, Facet]] = defaultdict(dict)
     if subject_ids:
-        for r in conn.execute(
-            select(t.facets).where(t.facets.c.subject_id.in_(subject_ids)).order_by(t.facets.c.name)
-        ):
+        size, ids = _padded(subject_ids)
+        for r in fetch(conn, _facets_of(size), ids):
             out[r.subject_id][r.name] = Facet(
                 name=r.name, schema_version=r.schema_version, producer=r.producer, data=r.data
             )
@@ -122,12 +122,7 @@ def fetch_models(conn: Reader, statement: Select[Any], params: dict[str, Any]) -
 def _assemble_models(conn: Reader, rows: Sequence[Any]) -> list[e.Model]:
     if not rows:
         return []
-    size, ids = _padded([r.id for r in rows])
-    facets: dict[str, dict[str, Facet]] = defaultdict(dict)
-    for f in fetch(conn, _facets_of(size), ids):
-        facets[f.subject_id][f.name] = Facet(
-            name=f.name, schema_version=f.schema_version, producer=f.producer, data=f.data
-        )
+    facets = facets_of(conn, [r.id for r in rows])
     return [
         e.Model(
             id=f"model:{r.team}/{r.name}",
@@ -244,12 +239,7 @@ def versions(conn: Connection, query: Select[Any]) -> list[e.ModelVersion]:
 def _assemble(conn: Reader, rows: Sequence[Any]) -> list[e.ModelVersion]:
     if not rows:
         return []
-    size, ids = _padded([r.id for r in rows])
-    facets: dict[str, dict[str, Facet]] = defaultdict(dict)
-    for r in fetch(conn, _facets_of(size), ids):
-        facets[r.subject_id][r.name] = Facet(
-            name=r.name, schema_version=r.schema_version, producer=r.producer, data=r.data
-        )
+    facets = facets_of(conn, [r.id for r in rows])
     return [
         e.ModelVersion(
             id=f"model:{r.team}/{r.model_name}@{r.version}",
